@@ -1,0 +1,1 @@
+"""Shared event catalog, envelope, store, relay, consumer and projection runner."""

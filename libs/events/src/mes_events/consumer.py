@@ -1,0 +1,236 @@
+"""The consumer runner: each event applied once in effect, per stream in order; poison to DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from prometheus_client import Counter
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from mes_events.envelope import EventEnvelope, MalformedMessage
+from mes_events.kafka import ensure_topics, make_consumer, make_producer
+from mes_events.settings import KafkaSettings
+
+log = structlog.get_logger("mes.consumer")
+
+Handler = Callable[[AsyncConnection, EventEnvelope], Awaitable[None]]
+Record = ConsumerRecord[bytes, bytes]
+
+OUTCOMES = Counter("mes_consumer_messages_total", "consumed messages by outcome",
+                   ["consumer", "outcome"])
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    GAP = "gap"
+    DEAD_LETTER = "dead_letter"
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+_TRACKED = text(
+    "SELECT stream_id, stream_version FROM consumer_stream"
+    " WHERE consumer = :consumer AND source = :source AND stream_id = ANY(:ids) FOR UPDATE"
+)
+_TRACK = text(
+    """
+    INSERT INTO consumer_stream (consumer, source, stream_id, stream_version, event_id)
+    VALUES (:consumer, :source, :stream_id, :stream_version, :event_id)
+    ON CONFLICT (consumer, source, stream_id) DO UPDATE
+    SET stream_version = excluded.stream_version, event_id = excluded.event_id, applied_at = now()
+    """
+)
+_ANY_TRACKED = text("SELECT EXISTS (SELECT 1 FROM consumer_stream WHERE consumer = :consumer)")
+_DEAD = text(
+    "INSERT INTO dead_letter (consumer, topic, partition, \"offset\", event_id, error)"
+    " VALUES (:consumer, :topic, :partition, :offset, :event_id, :error)"
+)
+
+
+@dataclass
+class _Parsed:
+    record: Record
+    envelope: EventEnvelope | None
+    error: str | None = None
+
+
+class _SeekFreshToBeginning(ConsumerRebalanceListener):  # type: ignore[misc]
+    """A consumer with no tracked streams (new or rebuilt) reads its topics from the start."""
+
+    def __init__(self, runner: ConsumerRunner, consumer: AIOKafkaConsumer) -> None:
+        self.runner, self.consumer = runner, consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        if assigned and not await self.runner.has_history():
+            await self.consumer.seek_to_beginning(*assigned)
+        self.runner.assigned.set()
+
+
+@dataclass
+class ConsumerRunner:
+    """Runs `handler` for every event of `topics` inside the transaction that tracks it."""
+
+    name: str
+    topics: Sequence[str]
+    handler: Handler
+    engine: AsyncEngine
+    kafka: KafkaSettings
+    retry_backoff_s: float = 0.05
+    assigned: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; reconnects after broker failures."""
+        while not stop.is_set():
+            try:
+                await self._session(stop)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer.restart", consumer=self.name, error=repr(exc))
+                self.assigned.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+
+    async def has_history(self) -> bool:
+        async with self.engine.connect() as conn:
+            return bool((await conn.execute(_ANY_TRACKED, {"consumer": self.name})).scalar())
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        await ensure_topics(self.kafka, *self.topics, *(dlq_topic(t) for t in self.topics))
+        consumer = make_consumer(self.kafka, self.name)
+        consumer.subscribe(list(self.topics), listener=_SeekFreshToBeginning(self, consumer))
+        producer = make_producer(self.kafka)
+        await consumer.start()
+        await producer.start()
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=200, max_records=1_000)
+                for tp, records in batches.items():
+                    await self.handle_batch(records, producer)
+                    await consumer.commit({tp: records[-1].offset + 1})
+        finally:
+            await consumer.stop()
+            await producer.stop()
+
+    async def handle_batch(self, records: Sequence[Record], producer: AIOKafkaProducer) -> None:
+        """Apply a partition's records in one transaction; on failure, one by one with DLQ."""
+        parsed = [self._parse(r) for r in records]
+        good = [p for p in parsed if p.envelope is not None]
+        try:
+            async with self.engine.begin() as conn:
+                outcomes = await self._apply(conn, [p.envelope for p in good if p.envelope])
+        except Exception:
+            outcomes = []
+            for p in good:
+                outcomes.append(await self._apply_alone(p, producer))
+        for outcome in outcomes:
+            self._count(outcome)
+        for p in parsed:
+            if p.envelope is None:
+                await self._dead_letter(p, producer, p.error or "malformed")
+
+    def _parse(self, record: Record) -> _Parsed:
+        try:
+            return _Parsed(record, EventEnvelope.from_kafka(record.headers, record.value))
+        except MalformedMessage as exc:
+            return _Parsed(record, None, f"MalformedMessage: {exc}")
+
+    async def _apply(self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> list[Outcome]:
+        """Dedupe and order by stream version against the tracking rows, then handle."""
+        if not envelopes:
+            return []
+        versions: dict[tuple[str, str], int] = {}
+        for source in {e.source for e in envelopes}:
+            ids = sorted({e.stream_id for e in envelopes if e.source == source})
+            rows = await conn.execute(
+                _TRACKED, {"consumer": self.name, "source": source, "ids": ids}
+            )
+            versions.update({(source, sid): int(v) for sid, v in rows})
+        outcomes: list[Outcome] = []
+        touched: dict[tuple[str, str], EventEnvelope] = {}
+        for env in envelopes:
+            key = (env.source, env.stream_id)
+            last = versions.get(key, 0)
+            if env.stream_version <= last:
+                outcomes.append(Outcome.DUPLICATE)
+                continue
+            if env.stream_version > last + 1:
+                # An earlier event of this stream has not arrived (a retried or republished
+                # send): hold this one back; the relay sends it again after the missing one.
+                log.info("consumer.gap", consumer=self.name, stream=env.stream_id,
+                         have=last, got=env.stream_version)
+                outcomes.append(Outcome.GAP)
+                continue
+            await self.handler(conn, env)
+            versions[key] = env.stream_version
+            touched[key] = env
+            outcomes.append(Outcome.APPLIED)
+        if touched:
+            await conn.execute(_TRACK, [self._track_row(e) for e in touched.values()])
+        return outcomes
+
+    def _track_row(self, env: EventEnvelope) -> dict[str, Any]:
+        return {"consumer": self.name, "source": env.source, "stream_id": env.stream_id,
+                "stream_version": env.stream_version, "event_id": env.event_id}
+
+    async def _apply_alone(self, p: _Parsed, producer: AIOKafkaProducer) -> Outcome:
+        assert p.envelope is not None
+        error = ""
+        for attempt in range(1, self.kafka.max_attempts + 1):
+            try:
+                async with self.engine.begin() as conn:
+                    return (await self._apply(conn, [p.envelope]))[0]
+            except Exception as exc:
+                error = "".join(traceback.format_exception_only(exc)).strip()
+                log.warning("consumer.attempt_failed", consumer=self.name, attempt=attempt,
+                            event_id=str(p.envelope.event_id), error=error)
+                await asyncio.sleep(self.retry_backoff_s * attempt)
+        await self._dead_letter(p, producer, error)
+        # The stream moves on past the dead-lettered event, or its later events would wait
+        # for it forever; the DLQ keeps it for a person to look at and replay.
+        async with self.engine.begin() as conn:
+            await conn.execute(_TRACK, [self._track_row(p.envelope)])
+        return Outcome.DEAD_LETTER
+
+    async def _dead_letter(self, p: _Parsed, producer: AIOKafkaProducer, error: str) -> None:
+        r = p.record
+        headers = list(r.headers or ()) + [
+            ("dlq_error", error[:4000].encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_topic", r.topic.encode()),
+            ("dlq_partition", str(r.partition).encode()),
+            ("dlq_offset", str(r.offset).encode()),
+        ]
+        await (await producer.send(dlq_topic(r.topic), value=r.value, key=r.key,
+                                   headers=headers))
+        async with self.engine.begin() as conn:
+            await conn.execute(_DEAD, {
+                "consumer": self.name, "topic": r.topic, "partition": r.partition,
+                "offset": r.offset, "error": error[:4000],
+                "event_id": str(p.envelope.event_id) if p.envelope else None,
+            })
+        if p.envelope is None:
+            self._count(Outcome.DEAD_LETTER)
+        log.error("consumer.dead_letter", consumer=self.name, topic=r.topic,
+                  partition=r.partition, offset=r.offset, error=error[:300])
+
+    def _count(self, outcome: Outcome) -> None:
+        self.counts[outcome] += 1
+        OUTCOMES.labels(self.name, outcome.value).inc()

@@ -1,0 +1,123 @@
+"""Projections: read models fed from the service's own store, rebuilt from scratch on demand."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import structlog
+from sqlalchemy import Table, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from mes_events.envelope import EventEnvelope
+from mes_events.migration import NOTIFY_CHANNEL
+from mes_events.store import START, Cursor, EventStore
+
+log = structlog.get_logger("mes.projection")
+
+
+class Projection(Protocol):
+    """A read model: a name (its tracking key), its tables, and how it applies one event."""
+
+    name: str
+    tables: Sequence[Table]
+
+    async def __call__(self, conn: AsyncConnection, env: EventEnvelope) -> None: ...
+
+
+_LOAD = text("SELECT tx_id, position FROM projection_checkpoint WHERE projection = :name")
+_SAVE = text(
+    """
+    INSERT INTO projection_checkpoint (projection, tx_id, position)
+    VALUES (:name, CAST(:tx_id AS xid8), :position)
+    ON CONFLICT (projection) DO UPDATE
+    SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()
+    """
+)
+_RESET = text("DELETE FROM projection_checkpoint WHERE projection = :name")
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:name))")
+
+
+async def catch_up(
+    engine: AsyncEngine, store: EventStore, projection: Projection, *, page_size: int = 500
+) -> tuple[int, bool]:
+    """Apply every safely readable event the projection has not seen; (count, held back)."""
+    applied = 0
+    while True:
+        async with engine.begin() as conn:
+            # The checkpoint and the rows it describes commit together: exactly once in effect.
+            # The advisory lock keeps a rebuild and a live runner from interleaving.
+            await conn.execute(_LOCK, {"name": f"projection:{projection.name}"})
+            row = (await conn.execute(_LOAD, {"name": projection.name})).first()
+            cursor = START if row is None else Cursor(int(row[0]), int(row[1]))
+            page = await store.read_all(conn, cursor, limit=page_size)
+            for env in page.events:
+                await projection(conn, env)
+            if page.events:
+                await conn.execute(_SAVE, {"name": projection.name, "tx_id": page.next.tx_id,
+                                           "position": page.next.position})
+        applied += len(page.events)
+        if len(page.events) < page_size:
+            return applied, page.held_back
+
+
+async def rebuild(
+    engine: AsyncEngine, store: EventStore, projection: Projection, *, page_size: int = 500
+) -> int:
+    """Empty the projection's tables and replay the whole store into them."""
+    async with engine.begin() as conn:
+        await conn.execute(_LOCK, {"name": f"projection:{projection.name}"})
+        for table in projection.tables:
+            # State and its tracking row are reset together, never one without the other.
+            await conn.execute(text(f'TRUNCATE TABLE "{table.name}"'))
+        await conn.execute(_RESET, {"name": projection.name})
+    applied = 0
+    while True:
+        n, held_back = await catch_up(engine, store, projection, page_size=page_size)
+        applied += n
+        if not held_back:
+            return applied
+        await asyncio.sleep(0.005)
+
+
+@dataclass
+class ProjectionRunner:
+    """Keeps projections current with the store, woken by the store's notifications."""
+
+    engine: AsyncEngine
+    store: EventStore
+    projections: Sequence[Projection]
+    idle_poll_s: float = 0.5
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self._session(stop)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("projection.restart", error=repr(exc))
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        async with self.engine.connect() as listen_conn:
+            await listen_conn.execution_options(isolation_level="AUTOCOMMIT")
+            raw = (await listen_conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            await raw.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            while not stop.is_set():
+                self._wake.clear()
+                held = False
+                for projection in self.projections:
+                    _, held_back = await catch_up(self.engine, self.store, projection)
+                    held = held or held_back
+                if held:
+                    await asyncio.sleep(0.002)
+                    continue
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll_s)

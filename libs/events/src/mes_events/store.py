@@ -1,0 +1,265 @@
+"""The event store: append with optimistic concurrency, stream reads, safe tailing reads, snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mes_events.envelope import EventEnvelope
+from mes_events.registry import DomainEvent
+
+
+class ConcurrencyError(Exception):
+    """The stream is not at the expected version (or moved under a newer transaction): retry."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int | None) -> None:
+        super().__init__(
+            f"stream {stream_id!r}: expected version {expected}, found {actual}"
+            if actual is not None
+            else f"stream {stream_id!r}: concurrent append, retry in a new transaction"
+        )
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+
+
+class DuplicateEventId(Exception):
+    """An event id that is already stored was appended again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """Who/what caused the events being appended, and when they happened (from the clock)."""
+
+    occurred_at: datetime
+    correlation_id: UUID
+    causation_id: UUID | None = None
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Cursor:
+    """A position in the store's commit-safe order: (writing transaction id, position)."""
+
+    tx_id: int = 0
+    position: int = 0
+
+
+START = Cursor()
+
+_COLUMNS = (
+    "position, tx_id, event_id, event_type, schema_version, stream_type, stream_id,"
+    " stream_version, data, occurred_at, correlation_id, causation_id"
+)
+
+# One round trip: the head check and the insert happen in a single statement. The head check
+# also demands that the stream's last event was written by an older transaction than ours:
+# readers order by (tx_id, position), so this keeps every stream in version order for them
+# (a transaction that took its id before a concurrent append to the same stream retries).
+_APPEND = text(
+    """
+    WITH head AS (
+        SELECT stream_version, tx_id FROM stored_event
+        WHERE stream_id = :stream_id ORDER BY stream_version DESC LIMIT 1
+    )
+    INSERT INTO stored_event (event_id, stream_type, stream_id, stream_version, event_type,
+                              schema_version, data, occurred_at, correlation_id, causation_id)
+    SELECT e.event_id, :stream_type, :stream_id, :expected + e.n::int, e.event_type,
+           e.schema_version, e.data::jsonb, :occurred_at, :correlation_id, :causation_id
+    FROM unnest(CAST(:event_ids AS uuid[]), CAST(:event_types AS text[]),
+                CAST(:schema_versions AS int[]), CAST(:datas AS text[]))
+         WITH ORDINALITY AS e(event_id, event_type, schema_version, data, n)
+    WHERE coalesce((SELECT stream_version FROM head), 0) = :expected
+      AND coalesce((SELECT tx_id <= pg_current_xact_id() FROM head), true)
+    ORDER BY e.n
+    RETURNING position
+    """
+)
+
+_STREAM_VERSION = text(
+    "SELECT coalesce(max(stream_version), 0) FROM stored_event WHERE stream_id = :stream_id"
+)
+
+_READ_STREAM = text(
+    f"SELECT {_COLUMNS} FROM stored_event WHERE stream_id = :stream_id"
+    " AND stream_version > :after ORDER BY stream_version"
+)
+
+# Rows of transactions at or above the snapshot's xmin may still be joined by rows of an
+# older, uncommitted transaction that sorts before them; they are returned only as a count
+# ("held back") so a tailing reader retries soon instead of skipping anything.
+_READ_ALL = text(
+    f"SELECT {_COLUMNS}, pg_snapshot_xmin(pg_current_snapshot()) AS xmin FROM stored_event"
+    " WHERE (tx_id, position) > (CAST(:tx_id AS xid8), :position)"
+    " ORDER BY tx_id, position LIMIT :limit"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A batch of a tailing read: the events, where to continue, and whether rows wait behind."""
+
+    events: list[EventEnvelope]
+    next: Cursor
+    held_back: bool
+
+
+class EventStore:
+    """Append-only store of one service's events in its own PostgreSQL database."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    async def append(
+        self,
+        conn: AsyncConnection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[DomainEvent],
+        meta: Metadata,
+        *,
+        event_ids: Sequence[UUID] | None = None,
+    ) -> list[EventEnvelope]:
+        """Append `events` to `stream_id` if it is at `expected_version`; raises ConcurrencyError."""
+        if not events:
+            return []
+        ids = list(event_ids) if event_ids is not None else [uuid4() for _ in events]
+        stream_type = events[0].stream_type
+        datas = [e.model_dump(mode="json") for e in events]
+        params: dict[str, Any] = {
+            "stream_id": stream_id,
+            "stream_type": stream_type,
+            "expected": expected_version,
+            "occurred_at": meta.occurred_at,
+            "correlation_id": meta.correlation_id,
+            "causation_id": meta.causation_id,
+            "event_ids": ids,
+            "event_types": [e.type_name for e in events],
+            "schema_versions": [e.version for e in events],
+            "datas": [orjson.dumps(d).decode() for d in datas],
+        }
+        try:
+            positions = (await conn.execute(_APPEND, params)).scalars().all()
+        except IntegrityError as exc:
+            if "uq_stored_event_event_id" in str(exc.orig):
+                raise DuplicateEventId(str(exc.orig)) from exc
+            raise ConcurrencyError(stream_id, expected_version, None) from exc
+        if not positions:
+            actual = await self.stream_version(conn, stream_id)
+            raise ConcurrencyError(
+                stream_id, expected_version, actual if actual != expected_version else None
+            )
+        return [
+            EventEnvelope(
+                event_id=ids[i],
+                event_type=e.type_name,
+                schema_version=e.version,
+                source=self.source,
+                stream_type=stream_type,
+                stream_id=stream_id,
+                stream_version=expected_version + i + 1,
+                occurred_at=meta.occurred_at,
+                correlation_id=meta.correlation_id,
+                causation_id=meta.causation_id,
+                data=datas[i],
+                position=positions[i],
+            )
+            for i, e in enumerate(events)
+        ]
+
+    async def stream_version(self, conn: AsyncConnection, stream_id: str) -> int:
+        """The stream's current version (0 when it has no events)."""
+        return int((await conn.execute(_STREAM_VERSION, {"stream_id": stream_id})).scalar_one())
+
+    async def read_stream(
+        self, conn: AsyncConnection, stream_id: str, *, after_version: int = 0
+    ) -> list[EventEnvelope]:
+        """The stream's events after `after_version`, in version order."""
+        rows = await conn.execute(_READ_STREAM, {"stream_id": stream_id, "after": after_version})
+        return [self._envelope(r._mapping) for r in rows]
+
+    async def read_all(
+        self, conn: AsyncConnection, after: Cursor = START, *, limit: int = 1000
+    ) -> Page:
+        """All events after `after` in commit-safe order; never skips a late commit."""
+        rows = (
+            await conn.execute(
+                _READ_ALL, {"tx_id": after.tx_id, "position": after.position, "limit": limit}
+            )
+        ).all()
+        events: list[EventEnvelope] = []
+        cursor = after
+        for row in rows:
+            m = row._mapping
+            if m["tx_id"] >= m["xmin"]:
+                return Page(events, cursor, held_back=True)
+            events.append(self._envelope(m))
+            cursor = Cursor(int(m["tx_id"]), int(m["position"]))
+        return Page(events, cursor, held_back=False)
+
+    def _envelope(self, m: Any) -> EventEnvelope:
+        return EventEnvelope(
+            event_id=m["event_id"],
+            event_type=m["event_type"],
+            schema_version=m["schema_version"],
+            source=self.source,
+            stream_type=m["stream_type"],
+            stream_id=m["stream_id"],
+            stream_version=m["stream_version"],
+            occurred_at=m["occurred_at"],
+            correlation_id=m["correlation_id"],
+            causation_id=m["causation_id"],
+            data=m["data"],
+            position=m["position"],
+        )
+
+
+_SAVE_SNAPSHOT = text(
+    """
+    INSERT INTO snapshot (stream_id, stream_version, schema_key, state)
+    VALUES (:stream_id, :version, :schema_key, CAST(:state AS jsonb))
+    ON CONFLICT (stream_id) DO UPDATE SET stream_version = excluded.stream_version,
+        schema_key = excluded.schema_key, state = excluded.state, taken_at = now()
+    WHERE snapshot.stream_version < excluded.stream_version
+    """
+)
+_LOAD_SNAPSHOT = text(
+    "SELECT stream_version, state FROM snapshot"
+    " WHERE stream_id = :stream_id AND schema_key = :schema_key"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A disposable copy of a folded state at a stream version."""
+
+    stream_version: int
+    state: dict[str, Any]
+
+
+async def save_snapshot(
+    conn: AsyncConnection, stream_id: str, version: int, schema_key: str, state: dict[str, Any]
+) -> None:
+    """Store the state at `version`; an older snapshot never replaces a newer one."""
+    await conn.execute(
+        _SAVE_SNAPSHOT,
+        {
+            "stream_id": stream_id,
+            "version": version,
+            "schema_key": schema_key,
+            "state": orjson.dumps(state).decode(),
+        },
+    )
+
+
+async def load_snapshot(conn: AsyncConnection, stream_id: str, schema_key: str) -> Snapshot | None:
+    """The stream's snapshot if it was taken under `schema_key`; otherwise None (replay instead)."""
+    row = (
+        await conn.execute(_LOAD_SNAPSHOT, {"stream_id": stream_id, "schema_key": schema_key})
+    ).first()
+    return None if row is None else Snapshot(int(row[0]), dict(row[1]))

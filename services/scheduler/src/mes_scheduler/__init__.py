@@ -1,0 +1,1 @@
+"""Scheduler service: work centers, the living plan, dispatch, job execution."""
