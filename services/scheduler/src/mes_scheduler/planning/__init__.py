@@ -1,0 +1,1 @@
+"""Pure planning engine: model, incremental repair, CP-SAT improver, feasibility checker."""

@@ -1,0 +1,184 @@
+"""The CP-SAT model of the unfrozen window, and decoding a solution back into a plan.
+
+CP-SAT decides assignment and sequence only. Durations in the model are estimates
+(elapsed time on a calendar, default setups); the decoder re-times the sequences with
+the exact calendar-aware timing, so an adopted plan is exact whatever the estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from mes_scheduler.planning.model import WEEK, Secondary, run_minutes
+from mes_scheduler.planning.plan import Draft, Plan, Slot
+from mes_scheduler.planning.timing import retime_all
+
+_MAX_OBJECTIVE = 1 << 61
+
+
+@dataclass
+class Model:
+    """A built CP-SAT model plus the variables the decoder reads back."""
+
+    model: cp_model.CpModel
+    window: list[str]
+    starts: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    presence: dict[str, dict[str, cp_model.IntVar]] = field(default_factory=dict)
+
+
+def select_window(draft: Draft, size: int, offset: int) -> list[str]:
+    """Movable operations in time order; a rolling slice of `size` if there are more."""
+    movable = sorted(draft.movable_ops(), key=lambda o: (draft.slots[o].start, o))
+    if len(movable) <= size:
+        return movable
+    first = (offset * size) % len(movable)
+    return sorted(movable[first : first + size])
+
+
+def _stretch(draft: Draft, wc: str) -> float:
+    cal = draft.plant.work_centers[_index(draft, wc)].calendar
+    if cal.always_open:
+        return 1.0
+    worked = draft.availability[wc].working_minutes(draft.now, draft.now + WEEK)
+    return WEEK / max(worked, 1)
+
+
+def _index(draft: Draft, wc: str) -> int:
+    return [c.id for c in draft.plant.work_centers].index(wc)
+
+
+def _duration(draft: Draft, op_id: str, wc: str, stretch: dict[str, float]) -> int:
+    op = draft.operations[op_id]
+    work = op.setup + run_minutes(op, draft.orders[op.order_id].quantity, draft.efficiency[wc])
+    slot = draft.slots[op_id]
+    if slot.work_center == wc:
+        return max(work, slot.end - slot.start)
+    return math.ceil(work * stretch[wc])
+
+
+def build(draft: Draft, window: list[str], *, warm: bool) -> Model:
+    """Intervals, alternatives, NoOverlap, precedence, release; lexicographic objective."""
+    m = Model(cp_model.CpModel(), window)
+    in_window = set(window)
+    floor = draft.now + draft.plant.frozen_horizon
+    stretch = {wc.id: _stretch(draft, wc.id) for wc in draft.plant.work_centers}
+    horizon = max([floor, *(s.end for s in draft.slots.values())])
+    horizon += sum(max(_durations(draft, o, stretch).values()) for o in window)
+    by_center: dict[str, list[cp_model.IntervalVar]] = {wc: [] for wc in draft.sequences}
+    ends: dict[str, cp_model.IntVar] = {}
+    for op_id in window:
+        ends[op_id] = _op_vars(m, draft, op_id, floor, horizon, stretch, by_center, warm)
+    for wc, seq in sorted(draft.sequences.items()):
+        for op_id in seq:
+            slot = draft.slots[op_id]
+            if op_id not in in_window and slot.end > slot.start:
+                by_center[wc].append(
+                    m.model.new_fixed_size_interval_var(slot.start, slot.end - slot.start, "")
+                )
+    for intervals in by_center.values():
+        m.model.add_no_overlap(intervals)
+    _precedences(m, draft, in_window, ends)
+    _objective(m, draft, in_window, ends, horizon)
+    return m
+
+
+def _durations(draft: Draft, op_id: str, stretch: dict[str, float]) -> dict[str, int]:
+    group = draft.operations[op_id].group
+    return {wc: _duration(draft, op_id, wc, stretch) for wc in draft.plant.centers_of(group)}
+
+
+def _op_vars(
+    m: Model,
+    draft: Draft,
+    op_id: str,
+    floor: int,
+    horizon: int,
+    stretch: dict[str, float],
+    by_center: dict[str, list[cp_model.IntervalVar]],
+    warm: bool,
+) -> cp_model.IntVar:
+    op = draft.operations[op_id]
+    lower = max(op.release, floor)
+    start = m.model.new_int_var(lower, horizon, f"s_{op_id}")
+    end = m.model.new_int_var(lower, horizon, f"e_{op_id}")
+    slot = draft.slots[op_id]
+    presence: dict[str, cp_model.IntVar] = {}
+    for wc, size in _durations(draft, op_id, stretch).items():
+        lit = m.model.new_bool_var(f"p_{op_id}_{wc}")
+        by_center[wc].append(m.model.new_optional_interval_var(start, size, end, lit, ""))
+        presence[wc] = lit
+        if warm:
+            m.model.add_hint(lit, wc == slot.work_center)
+    m.model.add_exactly_one(presence.values())
+    if warm:
+        m.model.add_hint(start, slot.start)
+    m.starts[op_id], m.presence[op_id] = start, presence
+    return end
+
+
+def _precedences(
+    m: Model, draft: Draft, in_window: set[str], ends: dict[str, cp_model.IntVar]
+) -> None:
+    for order_id in sorted(draft.routing):
+        route = draft.routing[order_id]
+        for a, b in zip(route, route[1:], strict=False):
+            if a in in_window and b in in_window:
+                m.model.add(ends[a] <= m.starts[b])
+            elif a in in_window:
+                m.model.add(ends[a] <= draft.slots[b].start)
+            elif b in in_window:
+                m.model.add(m.starts[b] >= draft.slots[a].end)
+
+
+def _objective(
+    m: Model, draft: Draft, in_window: set[str], ends: dict[str, cp_model.IntVar], horizon: int
+) -> None:
+    tardy: list[tuple[int, cp_model.IntVar]] = []
+    completions: list[cp_model.IntVar] = []
+    for order_id in sorted(draft.routing):
+        last = draft.routing[order_id][-1]
+        if last not in in_window:
+            continue
+        order = draft.orders[order_id]
+        completions.append(ends[last])
+        if order.due < horizon:
+            t = m.model.new_int_var(0, horizon - order.due, f"t_{order_id}")
+            m.model.add(t >= ends[last] - order.due)
+            tardy.append((max(1, round(order.weight * 100)), t))
+    disruption = [1 - m.presence[o][draft.slots[o].work_center] for o in sorted(in_window)
+                  if draft.slots[o].work_center in m.presence[o]]  # fmt: skip
+    if draft.plant.secondary is Secondary.MAKESPAN:
+        second = m.model.new_int_var(0, horizon, "makespan")
+        m.model.add_max_equality(second, [*ends.values()])
+        second_ub = horizon
+    else:
+        second = sum(completions)  # type: ignore[assignment]
+        second_ub = horizon * max(len(completions), 1)
+    m2 = len(disruption) + 1
+    m1 = (second_ub + 1) * m2
+    wt_ub = sum(w * horizon for w, _ in tardy)
+    if wt_ub * m1 >= _MAX_OBJECTIVE:
+        m1 = max(1, _MAX_OBJECTIVE // max(wt_ub, 1))
+    m.model.minimize(m1 * sum(w * t for w, t in tardy) + m2 * second + sum(disruption))
+
+
+def decode(draft: Draft, m: Model, solver: cp_model.CpSolver) -> Plan:
+    """Sequences from the solution's start order, then exact re-timing."""
+    key: dict[str, tuple[int, int, str]] = {}
+    for op_id in m.window:
+        wc = next(w for w, lit in sorted(m.presence[op_id].items()) if solver.value(lit))
+        start = solver.value(m.starts[op_id])
+        draft.slots[op_id] = Slot(wc, start, start)
+        draft.fresh.add(op_id)
+        key[op_id] = (start, 1, op_id)
+    centers: dict[str, list[str]] = {wc: [] for wc in draft.sequences}
+    for op_id, slot in draft.slots.items():
+        centers[slot.work_center].append(op_id)
+        key.setdefault(op_id, (slot.start, 0, op_id))
+    for wc, ops in centers.items():
+        draft.sequences[wc] = sorted(ops, key=lambda o: key[o])
+    retime_all(draft)
+    return draft.to_plan()

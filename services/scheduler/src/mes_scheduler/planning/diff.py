@@ -1,0 +1,63 @@
+"""What a repair or an adopted improvement changed, for publishing and for stability."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mes_scheduler.planning.plan import Plan, Slot
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One operation whose work center or times changed; None means absent."""
+
+    op_id: str
+    before: Slot | None
+    after: Slot | None
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    """Changed operations (sorted by id) and how many machine predecessors changed."""
+
+    changes: tuple[Change, ...] = ()
+    sequence_changes: int = 0
+
+    @property
+    def moved(self) -> int:
+        return len(self.changes)
+
+
+def diff(before: Plan, after: Plan, candidates: Iterable[str] | None = None) -> Diff:
+    """Compare two plans, over `candidates` only when given (a repair knows its cone)."""
+    ops = (
+        sorted(set(candidates))
+        if candidates is not None
+        else sorted(set(before.slots) | set(after.slots))
+    )
+    changes = tuple(
+        Change(op, before.slots.get(op), after.slots.get(op))
+        for op in ops
+        if before.slots.get(op) != after.slots.get(op)
+    )
+    return Diff(changes, sequence_changes(before, after))
+
+
+def sequence_changes(before: Plan, after: Plan) -> int:
+    """Operations (present in both) whose center or machine predecessor differs."""
+    count = 0
+    for wc in sorted(after.sequences):
+        seq = after.sequences[wc]
+        if seq == before.sequences.get(wc):
+            continue
+        old_pred = _predecessors(before, wc)
+        for i, op in enumerate(seq):
+            if op in before.slots and old_pred.get(op, "?") != (seq[i - 1] if i else None):
+                count += 1
+    return count
+
+
+def _predecessors(plan: Plan, wc: str) -> dict[str, str | None]:
+    seq = plan.sequences.get(wc, ())
+    return {op: (seq[i - 1] if i else None) for i, op in enumerate(seq)}

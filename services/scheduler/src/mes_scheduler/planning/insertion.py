@@ -1,0 +1,143 @@
+"""Insert one operation into the machine sequences at its cheapest position.
+
+Trial positions are scored without copying the plan: a gap that fits costs only the
+operation's own lateness; a position that pushes others is re-timed incrementally
+(`propagate` stops where times stop changing) and undone afterwards.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from mes_scheduler.planning.model import run_minutes
+from mes_scheduler.planning.plan import Draft, Slot
+from mes_scheduler.planning.timing import ConeTooLarge, propagate, undo
+
+PUSH_TRIALS_PER_CENTER = 2
+CONE_LIMIT = 400
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Option:
+    """A position on a center, ordered by cost, then end, then a stable tie-break."""
+
+    cost: float
+    end: int
+    work_center: str
+    position: int
+
+
+def operation_due(draft: Draft, op_id: str) -> int:
+    """Order due date minus the nominal work still to follow this operation."""
+    op = draft.operations[op_id]
+    order = draft.orders[op.order_id]
+    route = draft.routing[op.order_id]
+    after = route[route.index(op_id) + 1 :]
+    rest = sum(
+        draft.operations[o].setup + run_minutes(draft.operations[o], order.quantity, 1.0)
+        for o in after
+    )
+    return order.due - rest
+
+
+def _bounds(draft: Draft, op_id: str) -> tuple[int, int | None]:
+    op = draft.operations[op_id]
+    earliest = max(op.release, draft.now + draft.plant.frozen_horizon)
+    pred, succ = draft.job_neighbours(op_id)
+    if pred is not None and pred in draft.slots:
+        earliest = max(earliest, draft.slots[pred].end)
+    latest = None
+    if succ is not None and succ in draft.slots and succ not in draft.detached:
+        latest = draft.slots[succ].start
+    return earliest, latest
+
+
+def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | None, list[int]]:
+    earliest, latest = _bounds(draft, op_id)
+    op = draft.operations[op_id]
+    weight = draft.orders[op.order_id].weight
+    seq = draft.sequences[wc]
+    starts = [draft.slots[o].start for o in seq]
+    lo = bisect_left(starts, earliest)
+    hi = len(seq) if latest is None else max(lo, bisect_left(starts, latest))
+    pushes: list[int] = []
+    for p in range(lo, hi + 1):
+        prev = seq[p - 1] if p > 0 else None
+        ready = max(earliest, draft.slots[prev].end) if prev is not None else earliest
+        work = draft.work(op_id, wc, prev)
+        _, end = draft.availability[wc].place(ready, work, op.interruptible)
+        if p == len(seq) or end <= starts[p]:
+            return Option(weight * max(0, end - own_due), end, wc, p), pushes
+        if len(pushes) < PUSH_TRIALS_PER_CENTER:
+            pushes.append(p)
+    return None, pushes
+
+
+def _trial(draft: Draft, op_id: str, wc: str, p: int, own_due: int) -> Option | None:
+    before = draft.slots.get(op_id)
+    draft.place_in_sequence(op_id, wc, p)
+    seeds = [op_id, *draft.sequences[wc][p + 1 : p + 2]]
+    try:
+        old = propagate(draft, seeds, limit=CONE_LIMIT)
+    except ConeTooLarge as exc:
+        old = exc.old
+        option = None
+    else:
+        option = _score_trial(draft, op_id, wc, p, own_due, old)
+    undo(draft, old)
+    draft.remove_from_sequence(op_id)
+    _restore(draft, op_id, before)
+    return option
+
+
+def _score_trial(
+    draft: Draft, op_id: str, wc: str, p: int, own_due: int, old: dict[str, Slot]
+) -> Option:
+    own_order = draft.operations[op_id].order_id
+    end = draft.slots[op_id].end
+    cost = draft.orders[own_order].weight * max(0, end - own_due)
+    for changed, was in old.items():
+        order_id = draft.operations[changed].order_id
+        if order_id == own_order or draft.routing[order_id][-1] != changed:
+            continue
+        order = draft.orders[order_id]
+        now_late = max(0, draft.slots[changed].end - order.due)
+        cost += order.weight * (now_late - max(0, was.end - order.due))
+    return Option(cost, end, wc, p)
+
+
+def _restore(draft: Draft, op_id: str, before: Slot | None) -> None:
+    if before is None:
+        del draft.slots[op_id]
+    else:
+        draft.slots[op_id] = before
+
+
+def best_option(draft: Draft, op_id: str) -> Option | None:
+    """Cheapest position for a detached or new operation over its eligible centers."""
+    own_due = operation_due(draft, op_id)
+    group = draft.operations[op_id].group
+    options: list[Option] = []
+    pushes: list[tuple[str, int]] = []
+    for wc in draft.plant.centers_of(group):
+        gap, wc_pushes = _scan(draft, op_id, wc, own_due)
+        if gap is not None:
+            options.append(gap)
+        pushes.extend((wc, p) for p in wc_pushes)
+    if not options or min(options).cost > 0:
+        for wc, p in pushes:
+            trial = _trial(draft, op_id, wc, p, own_due)
+            if trial is not None:
+                options.append(trial)
+    return min(options) if options else None
+
+
+def insert(draft: Draft, op_id: str) -> None:
+    """Insert `op_id` (new or detached) at its best position and re-time its cone."""
+    option = best_option(draft, op_id)
+    if option is None:
+        raise ValueError(f"no work center can run operation {op_id}")
+    draft.place_in_sequence(op_id, option.work_center, option.position)
+    seq = draft.sequences[option.work_center]
+    propagate(draft, [op_id, *seq[option.position + 1 : option.position + 2]])

@@ -1,0 +1,167 @@
+"""The plan value and the mutable draft the repair functions build the next plan in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from mes_scheduler.planning.calendar import Availability
+from mes_scheduler.planning.model import Operation, Order, Plant, WorkCenter, run_minutes
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """Where and when an operation runs: [start, end) on `work_center`, setup included."""
+
+    work_center: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The living plan: open orders, machine sequences and the times derived from them.
+
+    Completed operations (and orders whose last operation completed) leave the plan.
+    `revision` increases with every applied event or adopted improvement.
+    """
+
+    plant: Plant
+    orders: Mapping[str, Order]
+    operations: Mapping[str, Operation]
+    routing: Mapping[str, tuple[str, ...]]
+    sequences: Mapping[str, tuple[str, ...]]
+    slots: Mapping[str, Slot]
+    started: Mapping[str, int]
+    availability: Mapping[str, Availability]
+    revision: int = 0
+
+    def center(self, wc_id: str) -> WorkCenter:
+        """The work center with id `wc_id`."""
+        return _center(self.plant, wc_id)
+
+    def is_frozen(self, op_id: str, now: int) -> bool:
+        """Started, or planned to start inside the frozen horizon: never moves."""
+        if op_id in self.started:
+            return True
+        return self.slots[op_id].start < now + self.plant.frozen_horizon
+
+
+def empty_plan(plant: Plant) -> Plan:
+    """A plan with no orders on `plant`."""
+    ids = sorted(wc.id for wc in plant.work_centers)
+    return Plan(
+        plant=plant,
+        orders={},
+        operations={},
+        routing={},
+        sequences=dict.fromkeys(ids, ()),
+        slots={},
+        started={},
+        availability={wc.id: Availability(wc.calendar) for wc in plant.work_centers},
+    )
+
+
+def _center(plant: Plant, wc_id: str) -> WorkCenter:
+    for wc in plant.work_centers:
+        if wc.id == wc_id:
+            return wc
+    raise KeyError(wc_id)
+
+
+def setup_minutes(plant: Plant, prev: Operation | None, op: Operation) -> int:
+    """Setup of `op` after `prev` on the same center (sequence-dependent where configured)."""
+    if prev is not None and plant.family_setups:
+        return plant.family_setups.get((prev.family, op.family), op.setup)
+    return op.setup
+
+
+class Draft:
+    """Mutable working copy of a Plan; `fresh` ops are new or moved, hence never frozen."""
+
+    def __init__(self, plan: Plan, now: int) -> None:
+        self.plant = plan.plant
+        self.now = now
+        self.base = plan
+        self.orders = dict(plan.orders)
+        self.operations = dict(plan.operations)
+        self.routing = dict(plan.routing)
+        self.sequences = {wc: list(seq) for wc, seq in plan.sequences.items()}
+        self.slots = dict(plan.slots)
+        self.started = dict(plan.started)
+        self.availability = dict(plan.availability)
+        self.efficiency = {wc.id: wc.efficiency for wc in plan.plant.work_centers}
+        self.fresh: set[str] = set()
+        self.detached: set[str] = set()
+        self.touched: set[str] = set()
+
+    def to_plan(self) -> Plan:
+        """Freeze into the next Plan revision."""
+        return Plan(
+            plant=self.plant,
+            orders=self.orders,
+            operations=self.operations,
+            routing=self.routing,
+            sequences={wc: tuple(seq) for wc, seq in sorted(self.sequences.items())},
+            slots=self.slots,
+            started=self.started,
+            availability=self.availability,
+            revision=self.base.revision + 1,
+        )
+
+    def is_frozen(self, op_id: str) -> bool:
+        if op_id in self.started:
+            return True
+        if op_id in self.fresh or op_id not in self.slots:
+            return False
+        return self.slots[op_id].start < self.now + self.plant.frozen_horizon
+
+    def work(self, op_id: str, wc_id: str, prev_id: str | None) -> int:
+        """Setup plus run minutes of `op_id` on `wc_id` after `prev_id`."""
+        op = self.operations[op_id]
+        prev = self.operations[prev_id] if prev_id is not None else None
+        qty = self.orders[op.order_id].quantity
+        return setup_minutes(self.plant, prev, op) + run_minutes(op, qty, self.efficiency[wc_id])
+
+    def job_neighbours(self, op_id: str) -> tuple[str | None, str | None]:
+        route = self.routing[self.operations[op_id].order_id]
+        k = route.index(op_id)
+        pred = route[k - 1] if k > 0 else None
+        succ = route[k + 1] if k + 1 < len(route) else None
+        return pred, succ
+
+    def machine_neighbours(self, op_id: str) -> tuple[str | None, str | None]:
+        seq = self.sequences[self.slots[op_id].work_center]
+        i = seq.index(op_id)
+        return (seq[i - 1] if i > 0 else None), (seq[i + 1] if i + 1 < len(seq) else None)
+
+    def remove_from_sequence(self, op_id: str) -> list[str]:
+        """Take `op_id` off its center; returns the ops whose predecessor changed."""
+        seq = self.sequences[self.slots[op_id].work_center]
+        i = seq.index(op_id)
+        seq.pop(i)
+        self.detached.add(op_id)
+        return [seq[i]] if i < len(seq) else []
+
+    def place_in_sequence(self, op_id: str, wc_id: str, position: int) -> None:
+        self.sequences[wc_id].insert(position, op_id)
+        old = self.slots.get(op_id)
+        start = old.start if old is not None else -1
+        self.slots[op_id] = Slot(wc_id, start, start)
+        self.fresh.add(op_id)
+        self.detached.discard(op_id)
+        self.touched.add(op_id)
+
+    def movable_ops(self) -> list[str]:
+        """Unfrozen operations, sorted by id."""
+        return sorted(op for op in self.operations if not self.is_frozen(op))
+
+
+def replace_center(plant: Plant, center: WorkCenter) -> Plant:
+    """`plant` with one work center replaced (same id)."""
+    centers = tuple(center if wc.id == center.id else wc for wc in plant.work_centers)
+    return replace(plant, work_centers=centers)
+
+
+def sorted_unique(ops: Iterable[str]) -> list[str]:
+    return sorted(set(ops))

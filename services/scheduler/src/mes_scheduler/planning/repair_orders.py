@@ -1,0 +1,125 @@
+"""Repairs for order-side events: added, amended, cancelled, scrap make-up, material."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from mes_scheduler.planning.dispatch import RULES, regenerate
+from mes_scheduler.planning.insertion import insert
+from mes_scheduler.planning.model import Order
+from mes_scheduler.planning.objective import score
+from mes_scheduler.planning.plan import Draft, Plan
+from mes_scheduler.planning.result import RepairResult, finish, forget
+from mes_scheduler.planning.timing import propagate
+
+
+@dataclass(frozen=True, slots=True)
+class RepairSettings:
+    """`regenerate_limit`: above this many movable operations, skip the regeneration."""
+
+    rule: str = "atc"
+    regenerate_limit: int = 400
+
+
+def add_order_ops(draft: Draft, order: Order) -> None:
+    """Register an order and its routing in the draft, without sequencing it."""
+    if order.id in draft.orders:
+        raise ValueError(f"order {order.id} already planned")
+    draft.orders[order.id] = order
+    for op in order.operations:
+        draft.operations[op.id] = op
+    draft.routing[order.id] = tuple(op.id for op in order.operations)
+
+
+def order_added(
+    plan: Plan, order: Order, now: int, *, settings: RepairSettings = RepairSettings()
+) -> RepairResult:
+    """Insert a new order; also regenerate the unfrozen part by dispatch, keep the better."""
+    draft = Draft(plan, now)
+    add_order_ops(draft, order)
+    for op in order.operations:
+        insert(draft, op.id)
+    inserted = finish(draft)
+    if len(draft.movable_ops()) > settings.regenerate_limit:
+        return inserted
+    other = Draft(plan, now)
+    add_order_ops(other, order)
+    regenerate(other, settings.rule)
+    regenerated = finish(other, plan.slots)
+    return _better(inserted, regenerated)
+
+
+def _better(a: RepairResult, b: RepairResult) -> RepairResult:
+    key_a = (score(a.plan), a.diff.sequence_changes)
+    key_b = (score(b.plan), b.diff.sequence_changes)
+    return b if key_b < key_a else a
+
+
+def order_amended(
+    plan: Plan,
+    order_id: str,
+    now: int,
+    *,
+    quantity: int | None = None,
+    due: int | None = None,
+    weight: float | None = None,
+) -> RepairResult:
+    """Change quantity, due date or priority; only a quantity change re-times."""
+    draft = Draft(plan, now)
+    order = draft.orders[order_id]
+    draft.orders[order_id] = replace(
+        order,
+        quantity=order.quantity if quantity is None else quantity,
+        due=order.due if due is None else due,
+        weight=order.weight if weight is None else weight,
+    )
+    if quantity is not None and quantity != order.quantity:
+        propagate(draft, draft.routing[order_id])
+    return finish(draft)
+
+
+def scrap_make_up(plan: Plan, order_id: str, extra_quantity: int, now: int) -> RepairResult:
+    """Scrap is made up by producing `extra_quantity` more on every open operation."""
+    quantity = plan.orders[order_id].quantity + extra_quantity
+    return order_amended(plan, order_id, now, quantity=quantity)
+
+
+def order_cancelled(plan: Plan, order_id: str, now: int) -> RepairResult:
+    """Drop the order's operations; successors on their centers may move earlier."""
+    draft = Draft(plan, now)
+    removed = list(draft.routing[order_id])
+    seeds: list[str] = []
+    for op_id in removed:
+        seeds += draft.remove_from_sequence(op_id)
+        forget(draft, op_id)
+    del draft.routing[order_id]
+    del draft.orders[order_id]
+    propagate(draft, [s for s in seeds if s not in removed])
+    return finish(draft, removed)
+
+
+def material_changed(plan: Plan, op_id: str, available_at: int, now: int) -> RepairResult:
+    """Material released or short: the operation's release time becomes `available_at`."""
+    draft = Draft(plan, now)
+    draft.operations[op_id] = replace(draft.operations[op_id], release=available_at)
+    propagate(draft, [op_id])
+    return finish(draft)
+
+
+def plan_from_scratch(
+    plan: Plan, orders: Iterable[Order], now: int, *, rules: Iterable[str] = tuple(RULES)
+) -> RepairResult:
+    """Add `orders` and regenerate the unfrozen part with each rule, keeping the best."""
+    best: RepairResult | None = None
+    for rule in rules:
+        draft = Draft(plan, now)
+        for order in orders:
+            add_order_ops(draft, order)
+        regenerate(draft, rule)
+        result = finish(draft, draft.operations)
+        if best is None or score(result.plan) < score(best.plan):
+            best = result
+    if best is None:
+        raise ValueError("no rule given")
+    return best
