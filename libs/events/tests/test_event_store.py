@@ -6,10 +6,6 @@ import asyncio
 import uuid
 
 import pytest
-from mes_events.testing.events import Counted, Renamed, meta
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from mes_events.store import (
     START,
     ConcurrencyError,
@@ -18,6 +14,9 @@ from mes_events.store import (
     load_snapshot,
     save_snapshot,
 )
+from mes_events.testing.events import Counted, Renamed, meta
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 pytestmark = pytest.mark.integration
 store = EventStore("mes/test")

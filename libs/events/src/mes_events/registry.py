@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict
 class DomainEvent(BaseModel):
     """Base of every event payload; subclasses name themselves with class keywords.
 
-    `class OrderReceived(DomainEvent, type_name="orders.OrderReceived", version=2, stream_type="order")`
-    registers the model under its stable wire name. The current version of a type is the
-    highest registered one; older versions stay registered for schemas and upcasting tests.
+    `class OrderReceived(DomainEvent, type_name="orders.OrderReceived", version=2,
+    stream_type="order")` registers the model under its stable wire name. The current version
+    of a type is the highest registered one; older versions stay registered for schemas and
+    upcasting tests.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -1,4 +1,4 @@
-"""The relay: publishes a service's stored events to Kafka in commit-safe order, never skipping one."""
+"""The relay: publishes stored events to Kafka in commit-safe order, never skipping one."""
 
 from __future__ import annotations
 
@@ -36,9 +36,7 @@ _SAVE = text(
     """
 )
 _REWIND = text("DELETE FROM relay_checkpoint WHERE relay = :relay")
-_FIRST_AT = text(
-    "SELECT min(tx_id::text::bigint) FROM stored_event WHERE position >= :position"
-)
+_FIRST_AT = text("SELECT min(tx_id::text::bigint) FROM stored_event WHERE position >= :position")
 _LOCK = text("SELECT pg_try_advisory_lock(hashtext(:name))")
 
 
@@ -65,7 +63,9 @@ class Relay:
                 await self._session(stop)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # any broker/database failure: back off, resume from checkpoint
+            except (
+                Exception
+            ) as exc:  # any broker/database failure: back off, resume from checkpoint
                 REPUBLISHES.labels(self.name).inc()
                 log.warning("relay.restart", relay=self.name, error=repr(exc))
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -99,7 +99,8 @@ class Relay:
                     waiter = asyncio.ensure_future(self._wake.wait())
                     stopper = asyncio.ensure_future(stop.wait())
                     await asyncio.wait(
-                        {waiter, stopper}, timeout=self.idle_poll_s,
+                        {waiter, stopper},
+                        timeout=self.idle_poll_s,
                         return_when=asyncio.FIRST_COMPLETED,
                     )
                     waiter.cancel()
@@ -120,7 +121,9 @@ class Relay:
             # and keeps one batch in flight per partition, so a stream's order survives retries.
             futures = [
                 await producer.send(
-                    self.topic, value=env.value(), key=env.stream_id.encode(),
+                    self.topic,
+                    value=env.value(),
+                    key=env.stream_id.encode(),
                     headers=env.headers(),
                 )
                 for env in page.events
@@ -129,8 +132,13 @@ class Relay:
             async with self.engine.begin() as conn:
                 await conn.execute(
                     _SAVE,
-                    {"relay": self.name, "broker": broker, "tx_id": page.next.tx_id,
-                     "position": page.next.position, "n": len(page.events)},
+                    {
+                        "relay": self.name,
+                        "broker": broker,
+                        "tx_id": page.next.tx_id,
+                        "position": page.next.position,
+                        "n": len(page.events),
+                    },
                 )
             cursor = page.next
             PUBLISHED.labels(self.name).inc(len(page.events))
@@ -151,7 +159,13 @@ async def rewind(engine: AsyncEngine, relay: str, broker: str, from_position: in
         await conn.execute(_REWIND, {"relay": relay})
         cursor = START if first_tx is None or from_position <= 1 else Cursor(int(first_tx) - 1, 0)
         await conn.execute(
-            _SAVE, {"relay": relay, "broker": broker, "tx_id": cursor.tx_id,
-                    "position": cursor.position, "n": 0},
+            _SAVE,
+            {
+                "relay": relay,
+                "broker": broker,
+                "tx_id": cursor.tx_id,
+                "position": cursor.position,
+                "n": 0,
+            },
         )
     return cursor

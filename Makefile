@@ -1,0 +1,35 @@
+# The two commands of the README: `make up` and `make test`. Both install what they need.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --frozen
+
+.PHONY: install up reset test lint typecheck pytest bench asyncapi
+
+install:  ## uv (from PyPI if missing) and every workspace package from uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --all-packages --quiet
+
+up: install  ## start the whole system on the embedded default (Ctrl-C stops it)
+	@$(RUN) python -m mes_events.devstack up
+
+reset: install  ## forget local data: empty database and broker next `make up`
+	@$(RUN) python -m mes_events.devstack reset
+
+lint: install
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check .
+
+typecheck: install
+	@$(RUN) mypy libs/events/src services/scheduler/src
+
+pytest: install
+	@$(RUN) pytest -q $(PYTEST_ARGS)
+
+test: lint typecheck pytest  ## everything CI runs
+
+asyncapi: install
+	@$(RUN) python -m mes_events.schemas write
+
+bench: install
+	@$(RUN) python bench/event_store.py
+	@$(RUN) python bench/pipeline.py
