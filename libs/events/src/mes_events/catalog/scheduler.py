@@ -1,0 +1,137 @@
+"""Events of the scheduler service (topic mes.scheduler).
+
+Stream types: "work_center" (registration and downtime), "plan" (one living plan per plant:
+revisions and order projections) and "job" (one operation executed on a work center).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from mes_events.catalog.common import (
+    DEFAULT_PLANT,
+    Code,
+    Minutes,
+    Pieces,
+    Seq,
+    SignedMinutes,
+    Text,
+    ValueModel,
+)
+from mes_events.registry import DomainEvent
+
+WORK_CENTER = "work_center"
+PLAN = "plan"
+JOB = "job"
+
+
+class OperationRef(ValueModel):
+    """Identifies one operation of an order's routing (rework operations get new seqs)."""
+
+    order_id: Code
+    seq: Seq
+
+
+class PlannedOperation(OperationRef):
+    """Where and when an operation is planned to run."""
+
+    work_center_id: Code
+    start_at: AwareDatetime
+    end_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.end_at < self.start_at:
+            raise ValueError(f"{self.order_id}/{self.seq}: end_at before start_at")
+        return self
+
+
+class WorkCenterRegistered(
+    DomainEvent, type_name="scheduler.WorkCenterRegistered", version=1, stream_type=WORK_CENTER
+):
+    """A work center joined a group of interchangeable machines at a plant."""
+
+    work_center_id: Code
+    name: Text
+    work_center_group: Code
+    plant_id: Code = DEFAULT_PLANT
+
+
+class WorkCenterDown(
+    DomainEvent, type_name="scheduler.WorkCenterDown", version=1, stream_type=WORK_CENTER
+):
+    """A work center stopped (breakdown, maintenance); work moves off it."""
+
+    work_center_id: Code
+    reason: Text
+    down_at: AwareDatetime
+    expected_up_at: AwareDatetime | None = None
+
+
+class WorkCenterUp(
+    DomainEvent, type_name="scheduler.WorkCenterUp", version=1, stream_type=WORK_CENTER
+):
+    """A work center is available again."""
+
+    work_center_id: Code
+    up_at: AwareDatetime
+
+
+class ScheduleRevised(
+    DomainEvent, type_name="scheduler.ScheduleRevised", version=1, stream_type=PLAN
+):
+    """A diff of the plan: operations moved in time or between machines, or dropped."""
+
+    plan_id: Code
+    reason: Literal["repair", "optimization"]
+    caused_by: UUID | None = Field(
+        default=None, description="Id of the event that triggered a repair; none for optimizing."
+    )
+    changed: tuple[PlannedOperation, ...] = ()
+    removed: tuple[OperationRef, ...] = ()
+
+    @model_validator(mode="after")
+    def _repair_names_its_cause(self) -> Self:
+        if self.reason == "repair" and self.caused_by is None:
+            raise ValueError("a repair names the event that caused it")
+        return self
+
+
+class OrderProjected(
+    DomainEvent, type_name="scheduler.OrderProjected", version=1, stream_type=PLAN
+):
+    """The plan's projected completion of an order against its due time."""
+
+    plan_id: Code
+    order_id: Code
+    projected_completion_at: AwareDatetime
+    due_at: AwareDatetime
+    lateness_minutes: SignedMinutes = Field(description="Positive when late, negative when early.")
+
+
+class JobStarted(DomainEvent, type_name="scheduler.JobStarted", version=1, stream_type=JOB):
+    """An operator started an operation on a work center."""
+
+    job_id: Code
+    order_id: Code
+    operation_seq: Seq
+    work_center_id: Code
+    operator: Code
+    started_at: AwareDatetime
+
+
+class JobCompleted(DomainEvent, type_name="scheduler.JobCompleted", version=1, stream_type=JOB):
+    """An operation finished, with the pieces made and the labour time actually spent."""
+
+    job_id: Code
+    order_id: Code
+    operation_seq: Seq
+    work_center_id: Code
+    good_quantity: Pieces
+    scrap_quantity: Pieces
+    actual_minutes: Minutes
+    operator: Code
+    completed_at: AwareDatetime
