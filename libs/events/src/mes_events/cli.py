@@ -1,0 +1,64 @@
+"""`mes-events`: operator commands on a service's store (republish, rebuild a projection)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+
+from mes_events.db import make_engine
+from mes_events.kafka import broker_identity
+from mes_events.projection import Projection, rebuild
+from mes_events.relay import rewind
+from mes_events.settings import KafkaSettings
+from mes_events.store import EventStore
+
+
+async def republish(database_url: str, relay: str, bootstrap: str, from_position: int) -> None:
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        broker = await broker_identity(KafkaSettings(bootstrap_servers=bootstrap))
+        cursor = await rewind(engine, relay, broker, from_position)
+    finally:
+        await engine.dispose()
+    print(f"relay {relay} on broker {broker} resumes after {cursor}")  # noqa: T201
+
+
+async def rebuild_projection(database_url: str, source: str, target: str) -> None:
+    module, _, attr = target.partition(":")
+    projection: Projection = getattr(importlib.import_module(module), attr)()
+    engine = make_engine(database_url, pool_size=2)
+    try:
+        n = await rebuild(engine, EventStore(source), projection)
+    finally:
+        await engine.dispose()
+    print(f"rebuilt {projection.name} from {n} events")  # noqa: T201
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mes-events")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rp = sub.add_parser("republish", help="make a relay publish again from a store position")
+    rp.add_argument("--database-url", required=True)
+    rp.add_argument("--relay", required=True)
+    rp.add_argument("--bootstrap-servers", default="127.0.0.1:9092")
+    rp.add_argument("--from-position", type=int, default=1)
+    rb = sub.add_parser("rebuild", help="empty a projection and replay the store into it")
+    rb.add_argument("--database-url", required=True)
+    rb.add_argument(
+        "--source", required=True, help="the store's CloudEvents source, e.g. mes/orders"
+    )
+    rb.add_argument("projection", help="module:ClassName of the projection")
+    args = parser.parse_args(argv)
+    if args.command == "republish":
+        asyncio.run(
+            republish(args.database_url, args.relay, args.bootstrap_servers, args.from_position)
+        )
+    else:
+        asyncio.run(rebuild_projection(args.database_url, args.source, args.projection))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""`make up`: the embedded default — PostgreSQL and the Kafka-protocol broker, then the services.
+
+Each service's issue adds its entry to SERVICES; the stack starts what exists. The broker is
+memory-only, so every `up` starts an empty one: relays see a new cluster id and republish
+from their stores, and consumers' dedupe makes the replay harmless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mes_events.embedded import (
+    EmbeddedBroker,
+    port_open,
+    start_embedded_postgres,
+    stop_embedded_postgres,
+)
+
+DATA_DIR = Path(os.environ.get("MES_DATA_DIR", ".data")).resolve()
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service process of the stack: its name, module, HTTP port and env prefix."""
+
+    name: str
+    module: str
+    port: int
+    env_prefix: str
+
+
+# Filled in by the service issues (orders 8001, scheduler 8002, quality 8003, inventory 8004).
+SERVICES: tuple[Service, ...] = ()
+
+
+def say(message: str) -> None:
+    print(f"[mes] {message}", flush=True)  # noqa: T201 - this is a console program
+
+
+def up(broker_port: int) -> int:
+    """Start everything and wait for Ctrl-C; returns the exit code."""
+    database = os.environ.get("MES_DATABASE_URL")
+    if database is None:
+        database = start_embedded_postgres(DATA_DIR / "postgres")
+        say(f"PostgreSQL 18 (embedded, data in {DATA_DIR / 'postgres'}): {database}")
+    else:
+        say(f"PostgreSQL (from MES_DATABASE_URL): {database}")
+    if port_open("127.0.0.1", broker_port):
+        say(f"port {broker_port} is taken: is another `make up` running?")
+        return 1
+    broker = EmbeddedBroker(port=broker_port, log_path=DATA_DIR / "broker.log")
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    broker.start()
+    say(f"Kafka-protocol broker (Tansu, memory only): {broker.bootstrap_servers}")
+    processes = [start_service(s, database, broker.bootstrap_servers) for s in SERVICES]
+    if not processes:
+        say("no services yet: the broker and the database are up")
+    say("Ctrl-C stops the stack")
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            for service, process in zip(SERVICES, processes, strict=True):
+                if process.poll() is not None:
+                    say(f"{service.name} exited with {process.returncode}; stopping")
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=15)
+        broker.stop()
+        if os.environ.get("MES_DATABASE_URL") is None:
+            stop_embedded_postgres(DATA_DIR / "postgres")
+        say("stopped")
+    return 0
+
+
+def start_service(service: Service, database: str, bootstrap: str) -> subprocess.Popen[bytes]:
+    from mes_events.db import with_database
+
+    env = {
+        **os.environ,
+        f"{service.env_prefix}DATABASE_URL": with_database(database, f"mes_{service.name}"),
+        f"{service.env_prefix}KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+        f"{service.env_prefix}HTTP_PORT": str(service.port),
+    }
+    say(f"{service.name}: http://127.0.0.1:{service.port}")
+    return subprocess.Popen([sys.executable, "-m", service.module], env=env)
+
+
+def reset() -> int:
+    """Forget all local data (database and logs); the next `up` starts empty."""
+    stop_embedded_postgres(DATA_DIR / "postgres")
+    shutil.rmtree(DATA_DIR, ignore_errors=True)
+    say(f"removed {DATA_DIR}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mes_events.devstack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up_cmd = sub.add_parser("up", help="start the stack on the embedded default")
+    up_cmd.add_argument(
+        "--broker-port", type=int, default=int(os.environ.get("MES_BROKER_PORT", "9092"))
+    )
+    sub.add_parser("reset", help="remove local data")
+    args = parser.parse_args(argv)
+    return up(args.broker_port) if args.command == "up" else reset()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
