@@ -92,11 +92,15 @@ class Availability:
         return self._starts[j] + (target - self._cum[j])
 
     def place(self, earliest: int, work: int, interruptible: bool) -> tuple[int, int]:
-        """Start and end of work released at `earliest` on this center."""
+        """Start and end of work released at `earliest` on this center.
+
+        Non-interruptible work longer than the longest weekly window could never run;
+        it is planned as interruptible rather than never (the checker applies the same rule).
+        """
         if self._open or work <= 0:
             return earliest, earliest + max(work, 0)
         start = self.next_working(earliest)
-        if interruptible or start >= NEVER:
+        if interruptible or start >= NEVER or work > longest_window(self.calendar):
             return start, self.finish(start, work)
         while start < NEVER:
             i = bisect_right(self._starts, start) - 1
@@ -118,6 +122,22 @@ class Availability:
         if i < 0:
             return 0
         return self._cum[i] + min(t, self._ends[i]) - self._starts[i]
+
+
+def longest_window(calendar: Calendar) -> int:
+    """Longest contiguous working stretch of the weekly pattern (wrapping at week end)."""
+    spans: list[list[int]] = []
+    for w in sorted(calendar.weekly, key=_key):
+        if spans and w.start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], w.end)
+        else:
+            spans.append([w.start, w.end])
+    if not spans:
+        return 0
+    lengths = [b - a for a, b in spans]
+    if len(spans) > 1 and spans[0][0] == 0 and spans[-1][1] == WEEK:
+        lengths.append(lengths[0] + lengths[-1])
+    return max(lengths)
 
 
 def _key(w: Window) -> tuple[int, int]:

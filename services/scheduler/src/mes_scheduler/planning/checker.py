@@ -35,6 +35,15 @@ def working_minutes(calendar: Calendar, start: int, end: int) -> int:
     return total
 
 
+def _longest(calendar: Calendar) -> int:
+    """Longest weekly working stretch; longer non-interruptible work must be split."""
+    merged = _merged(calendar.weekly)
+    lengths = [w.end - w.start for w in merged] or [0]
+    if len(merged) > 1 and merged[0].start == 0 and merged[-1].end == WEEK:
+        lengths.append(lengths[0] + lengths[-1])
+    return max(lengths)
+
+
 def _merged(windows: tuple[Window, ...]) -> list[Window]:
     merged: list[Window] = []
     for w in sorted(windows, key=lambda w: (w.start, w.end)):
@@ -100,11 +109,18 @@ def _check_centers(plan: Plan, report: _Report) -> None:
             op = plan.operations[op_id]
             if prev_id is not None and slot.start < plan.slots[prev_id].end:
                 report.add(f"{op_id}: overlaps {prev_id} on {wc.id}")
-            prev = plan.operations[prev_id] if prev_id is not None else None
+            if prev_id is not None:
+                family: str | None = plan.operations[prev_id].family
+            else:
+                family = plan.last_family.get(wc.id)
             qty = plan.orders[op.order_id].quantity
-            need = setup_minutes(plan.plant, prev, op) + run_minutes(op, qty, wc.efficiency)
+            need = setup_minutes(plan.plant, family, op) + run_minutes(op, qty, wc.efficiency)
             _check_calendar(wc.calendar, op_id, slot.start, slot.end, need, report)
-            if op_id not in plan.started and need > 0 and not op.interruptible:
+            if (
+                op_id not in plan.started
+                and 0 < need <= _longest(wc.calendar)
+                and not op.interruptible
+            ):
                 if working_minutes(wc.calendar, slot.start, slot.end) != slot.end - slot.start:
                     report.add(f"{op_id}: non-interruptible operation spans a break")
             prev_id = op_id
@@ -157,7 +173,10 @@ def _forced(plan: Plan, base: Plan, op_id: str, old_start: int) -> bool:
     if op_id in plan.started:
         return True
     slot = plan.slots[op_id]
-    if plan.operations[op_id].release > old_start:
+    op = plan.operations[op_id]
+    if op.release > old_start:
+        return True
+    if plan.orders[op.order_id].quantity != base.orders[op.order_id].quantity:
         return True
     if plan.center(slot.work_center).calendar != base.center(slot.work_center).calendar:
         return True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
@@ -116,15 +116,5 @@ def adopt(
         return None
     if check(candidate, base=current, now=now):
         return None
-    adopted = Plan(
-        plant=candidate.plant,
-        orders=candidate.orders,
-        operations=candidate.operations,
-        routing=candidate.routing,
-        sequences=candidate.sequences,
-        slots=candidate.slots,
-        started=candidate.started,
-        availability=candidate.availability,
-        revision=current.revision + 1,
-    )
+    adopted = replace(candidate, revision=current.revision + 1)
     return RepairResult(adopted, diff(current, adopted))

@@ -16,6 +16,7 @@ from mes_scheduler.planning.timing import ConeTooLarge, propagate, undo
 
 PUSH_TRIALS_PER_CENTER = 2
 CONE_LIMIT = 400
+SEARCH_LIMIT = 5000
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -44,13 +45,38 @@ def operation_due(draft: Draft, op_id: str) -> int:
 def _bounds(draft: Draft, op_id: str) -> tuple[int, int | None]:
     op = draft.operations[op_id]
     earliest = max(op.release, draft.now + draft.plant.frozen_horizon)
-    pred, succ = draft.job_neighbours(op_id)
-    if pred is not None and pred in draft.slots:
+    pred, succ = draft.attached_job_neighbours(op_id)
+    if pred is not None:
         earliest = max(earliest, draft.slots[pred].end)
-    latest = None
-    if succ is not None and succ in draft.slots and succ not in draft.detached:
-        latest = draft.slots[succ].start
+    latest = draft.slots[succ].start if succ is not None else None
     return earliest, latest
+
+
+def _reaches(draft: Draft, sources: list[str | None], target: str | None) -> bool:
+    """Is `target` a descendant of any source (job and machine successor edges)?"""
+    if target is None:
+        return False
+    stack = [s for s in sources if s is not None]
+    seen: set[str] = set()
+    while stack:
+        node = stack.pop()
+        if node == target:
+            return True
+        if node in seen or node in draft.detached or node not in draft.slots:
+            continue
+        seen.add(node)
+        if len(seen) > SEARCH_LIMIT:
+            return True
+        nexts = (draft.attached_job_neighbours(node)[1], draft.machine_neighbours(node)[1])
+        stack.extend(n for n in nexts if n is not None)
+    return False
+
+
+def _acyclic(draft: Draft, op_id: str, seq: list[str], p: int) -> bool:
+    pred, succ = draft.attached_job_neighbours(op_id)
+    before = seq[p - 1] if p > 0 else None
+    after = seq[p] if p < len(seq) else None
+    return not (_reaches(draft, [succ], before) or _reaches(draft, [after], pred))
 
 
 def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | None, list[int]]:
@@ -60,7 +86,11 @@ def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | Non
     seq = draft.sequences[wc]
     starts = [draft.slots[o].start for o in seq]
     lo = bisect_left(starts, earliest)
-    hi = len(seq) if latest is None else max(lo, bisect_left(starts, latest))
+    hi = len(seq) if latest is None else bisect_left(starts, latest)
+    if hi < lo:
+        # Times no longer prove acyclicity (a frozen successor, a pushed predecessor):
+        # fall back to an explicit reachability test on the positions in between.
+        lo, hi = _checked_range(draft, op_id, seq, hi, lo)
     pushes: list[int] = []
     for p in range(lo, hi + 1):
         prev = seq[p - 1] if p > 0 else None
@@ -72,6 +102,13 @@ def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | Non
         if len(pushes) < PUSH_TRIALS_PER_CENTER:
             pushes.append(p)
     return None, pushes
+
+
+def _checked_range(draft: Draft, op_id: str, seq: list[str], a: int, b: int) -> tuple[int, int]:
+    for p in range(a, b + 1):
+        if _acyclic(draft, op_id, seq, p):
+            return p, p
+    return 1, 0
 
 
 def _trial(draft: Draft, op_id: str, wc: str, p: int, own_due: int) -> Option | None:

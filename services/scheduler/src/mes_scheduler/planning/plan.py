@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from mes_scheduler.planning.calendar import Availability
 from mes_scheduler.planning.model import Operation, Order, Plant, WorkCenter, run_minutes
@@ -35,6 +35,7 @@ class Plan:
     started: Mapping[str, int]
     availability: Mapping[str, Availability]
     revision: int = 0
+    last_family: Mapping[str, str] = field(default_factory=dict)
 
     def center(self, wc_id: str) -> WorkCenter:
         """The work center with id `wc_id`."""
@@ -69,10 +70,10 @@ def _center(plant: Plant, wc_id: str) -> WorkCenter:
     raise KeyError(wc_id)
 
 
-def setup_minutes(plant: Plant, prev: Operation | None, op: Operation) -> int:
-    """Setup of `op` after `prev` on the same center (sequence-dependent where configured)."""
-    if prev is not None and plant.family_setups:
-        return plant.family_setups.get((prev.family, op.family), op.setup)
+def setup_minutes(plant: Plant, prev_family: str | None, op: Operation) -> int:
+    """Setup of `op` after a `prev_family` job (sequence-dependent where configured)."""
+    if prev_family is not None and plant.family_setups:
+        return plant.family_setups.get((prev_family, op.family), op.setup)
     return op.setup
 
 
@@ -91,6 +92,7 @@ class Draft:
         self.started = dict(plan.started)
         self.availability = dict(plan.availability)
         self.efficiency = {wc.id: wc.efficiency for wc in plan.plant.work_centers}
+        self.last_family = dict(plan.last_family)
         self.fresh: set[str] = set()
         self.detached: set[str] = set()
         self.touched: set[str] = set()
@@ -107,6 +109,7 @@ class Draft:
             started=self.started,
             availability=self.availability,
             revision=self.base.revision + 1,
+            last_family=self.last_family,
         )
 
     def is_frozen(self, op_id: str) -> bool:
@@ -119,9 +122,12 @@ class Draft:
     def work(self, op_id: str, wc_id: str, prev_id: str | None) -> int:
         """Setup plus run minutes of `op_id` on `wc_id` after `prev_id`."""
         op = self.operations[op_id]
-        prev = self.operations[prev_id] if prev_id is not None else None
+        if prev_id is not None:
+            family: str | None = self.operations[prev_id].family
+        else:
+            family = self.last_family.get(wc_id)
         qty = self.orders[op.order_id].quantity
-        return setup_minutes(self.plant, prev, op) + run_minutes(op, qty, self.efficiency[wc_id])
+        return setup_minutes(self.plant, family, op) + run_minutes(op, qty, self.efficiency[wc_id])
 
     def job_neighbours(self, op_id: str) -> tuple[str | None, str | None]:
         route = self.routing[self.operations[op_id].order_id]
@@ -129,6 +135,15 @@ class Draft:
         pred = route[k - 1] if k > 0 else None
         succ = route[k + 1] if k + 1 < len(route) else None
         return pred, succ
+
+    def attached_job_neighbours(self, op_id: str) -> tuple[str | None, str | None]:
+        """Nearest routing neighbours still in a sequence (detached ones are skipped)."""
+        route = self.routing[self.operations[op_id].order_id]
+        k = route.index(op_id)
+        attached = [o for o in route if o in self.slots and o not in self.detached]
+        before = [o for o in attached if route.index(o) < k]
+        after = [o for o in attached if route.index(o) > k]
+        return (before[-1] if before else None), (after[0] if after else None)
 
     def machine_neighbours(self, op_id: str) -> tuple[str | None, str | None]:
         seq = self.sequences[self.slots[op_id].work_center]

@@ -29,6 +29,7 @@ def operation_completed(plan: Plan, op_id: str, at: int, now: int) -> RepairResu
     """Actual end known: the operation leaves the plan, successors re-time from `at`."""
     draft = Draft(plan, now)
     order_id = draft.operations[op_id].order_id
+    draft.last_family[draft.slots[op_id].work_center] = draft.operations[op_id].family
     _, job_succ = draft.job_neighbours(op_id)
     seeds = draft.remove_from_sequence(op_id)
     if job_succ is not None:
@@ -62,9 +63,11 @@ def work_center_down(plan: Plan, wc_id: str, now: int, until: int) -> RepairResu
     moving = [op for op in seq if not draft.is_frozen(op) and draft.slots[op].start < until]
     for op_id in moving:
         draft.remove_from_sequence(op_id)
-    propagate(draft, list(seq))
+    # Re-insert while the remaining times are still mutually consistent, then let the
+    # downtime push the frozen work (and, through it, everything downstream).
     for op_id in sorted(moving, key=lambda o: (draft.slots[o].start, o)):
         insert(draft, op_id)
+    propagate(draft, list(seq))
     return finish(draft)
 
 

@@ -56,7 +56,11 @@ def propagate(draft: Draft, seeds: Iterable[str], *, limit: int | None = None) -
             queued.add(op_id)
     heapq.heapify(heap)
     old: dict[str, Slot] = {}
+    budget = 50 * (len(draft.slots) + 10)
     while heap:
+        budget -= 1
+        if budget < 0:
+            raise RuntimeError("re-timing does not converge: sequences contain a cycle")
         _, op_id = heapq.heappop(heap)
         queued.discard(op_id)
         new = compute_slot(draft, op_id)
