@@ -42,6 +42,7 @@ class Availability:
         self._ends: list[int] = []
         self._cum: list[int] = [0]
         self._weeks = 0
+        self._longest = longest_window(calendar)
 
     def _compile_week(self) -> None:
         base = self._weeks * WEEK
@@ -80,8 +81,9 @@ class Availability:
         if self._open or work <= 0:
             return start + max(work, 0)
         t = self.next_working(start)
-        if t >= NEVER:
-            return NEVER
+        return NEVER if t >= NEVER else self._finish_from_working(t, work)
+
+    def _finish_from_working(self, t: int, work: int) -> int:
         i = bisect_right(self._starts, t) - 1
         target = self._cum[i] + (t - self._starts[i]) + work
         while self._cum[-1] < target:
@@ -100,8 +102,10 @@ class Availability:
         if self._open or work <= 0:
             return earliest, earliest + max(work, 0)
         start = self.next_working(earliest)
-        if interruptible or start >= NEVER or work > longest_window(self.calendar):
-            return start, self.finish(start, work)
+        if start >= NEVER:
+            return NEVER, NEVER
+        if interruptible or work > self._longest:
+            return start, self._finish_from_working(start, work)
         while start < NEVER:
             i = bisect_right(self._starts, start) - 1
             if self._ends[i] - start >= work:

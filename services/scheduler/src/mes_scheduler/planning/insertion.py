@@ -14,8 +14,9 @@ from mes_scheduler.planning.model import run_minutes
 from mes_scheduler.planning.plan import Draft, Slot
 from mes_scheduler.planning.timing import ConeTooLarge, propagate, undo
 
-PUSH_TRIALS_PER_CENTER = 2
-CONE_LIMIT = 400
+PUSH_TRIALS_PER_CENTER = 1
+CONE_LIMIT = 120
+SCAN_LIMIT = 40
 SEARCH_LIMIT = 5000
 
 
@@ -53,9 +54,14 @@ def _bounds(draft: Draft, op_id: str) -> tuple[int, int | None]:
 
 
 def _reaches(draft: Draft, sources: list[str | None], target: str | None) -> bool:
-    """Is `target` a descendant of any source (job and machine successor edges)?"""
+    """Is `target` a descendant of any source (job and machine successor edges)?
+
+    Starts never decrease along an edge of a consistent plan, so nodes starting after
+    the target cannot lead to it and are not explored.
+    """
     if target is None:
         return False
+    horizon = draft.slots[target].start
     stack = [s for s in sources if s is not None]
     seen: set[str] = set()
     while stack:
@@ -63,6 +69,8 @@ def _reaches(draft: Draft, sources: list[str | None], target: str | None) -> boo
         if node == target:
             return True
         if node in seen or node in draft.detached or node not in draft.slots:
+            continue
+        if draft.slots[node].start > horizon:
             continue
         seen.add(node)
         if len(seen) > SEARCH_LIMIT:
@@ -79,20 +87,26 @@ def _acyclic(draft: Draft, op_id: str, seq: list[str], p: int) -> bool:
     return not (_reaches(draft, [succ], before) or _reaches(draft, [after], pred))
 
 
-def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | None, list[int]]:
+def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | None, list[Option]]:
     earliest, latest = _bounds(draft, op_id)
     op = draft.operations[op_id]
     weight = draft.orders[op.order_id].weight
     seq = draft.sequences[wc]
     starts = [draft.slots[o].start for o in seq]
     lo = bisect_left(starts, earliest)
+    while lo < len(seq) and draft.is_frozen(seq[lo]):
+        lo += 1
     hi = len(seq) if latest is None else bisect_left(starts, latest)
     if hi < lo:
         # Times no longer prove acyclicity (a frozen successor, a pushed predecessor):
         # fall back to an explicit reachability test on the positions in between.
         lo, hi = _checked_range(draft, op_id, seq, hi, lo)
-    pushes: list[int] = []
-    for p in range(lo, hi + 1):
+    pushes: list[Option] = []
+    # Positions far behind the earliest one only matter as the append-at-end fallback.
+    positions = [*range(lo, min(hi, lo + SCAN_LIMIT) + 1)]
+    if hi == len(seq) and positions[-1] != hi:
+        positions.append(hi)
+    for p in positions:
         prev = seq[p - 1] if p > 0 else None
         ready = max(earliest, draft.slots[prev].end) if prev is not None else earliest
         work = draft.work(op_id, wc, prev)
@@ -100,7 +114,7 @@ def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | Non
         if p == len(seq) or end <= starts[p]:
             return Option(weight * max(0, end - own_due), end, wc, p), pushes
         if len(pushes) < PUSH_TRIALS_PER_CENTER:
-            pushes.append(p)
+            pushes.append(Option(float("inf"), end, wc, p))
     return None, pushes
 
 
@@ -156,17 +170,21 @@ def best_option(draft: Draft, op_id: str) -> Option | None:
     own_due = operation_due(draft, op_id)
     group = draft.operations[op_id].group
     options: list[Option] = []
-    pushes: list[tuple[str, int]] = []
+    pushes: list[Option] = []
     for wc in draft.plant.centers_of(group):
         gap, wc_pushes = _scan(draft, op_id, wc, own_due)
         if gap is not None:
             options.append(gap)
-        pushes.extend((wc, p) for p in wc_pushes)
+        pushes.extend(wc_pushes)
     if not options or min(options).cost > 0:
-        for wc, p in pushes:
-            trial = _trial(draft, op_id, wc, p, own_due)
+        for push in pushes:
+            trial = _trial(draft, op_id, push.work_center, push.position, own_due)
             if trial is not None:
                 options.append(trial)
+    if not options and pushes:
+        # Every push cascades beyond the trial budget (e.g. a successor must move too):
+        # take the earliest-finishing position unevaluated rather than fail.
+        return min(pushes, key=lambda o: (o.end, o.work_center, o.position))
     return min(options) if options else None
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from mes_scheduler.planning.calendar import Availability
 from mes_scheduler.planning.model import Operation, Order, Plant, WorkCenter, run_minutes
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """Where and when an operation runs: [start, end) on `work_center`, setup included."""
+class Slot(NamedTuple):
+    """Where and when an operation runs: [start, end) on `work_center`, setup included.
+
+    A NamedTuple rather than a frozen dataclass: re-timing creates one per touched
+    operation and tuple construction is several times cheaper.
+    """
 
     work_center: str
     start: int

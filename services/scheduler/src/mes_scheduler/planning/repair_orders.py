@@ -100,10 +100,24 @@ def order_cancelled(plan: Plan, order_id: str, now: int) -> RepairResult:
 
 
 def material_changed(plan: Plan, op_id: str, available_at: int, now: int) -> RepairResult:
-    """Material released or short: the operation's release time becomes `available_at`."""
+    """Material released or short: the release time becomes `available_at`.
+
+    The operation and its unfrozen routing successors are re-inserted rather than
+    right-shifted in place, so the work queued behind them does not wait too.
+    """
     draft = Draft(plan, now)
     draft.operations[op_id] = replace(draft.operations[op_id], release=available_at)
-    propagate(draft, [op_id])
+    if draft.is_frozen(op_id):
+        propagate(draft, [op_id])
+        return finish(draft)
+    route = draft.routing[draft.operations[op_id].order_id]
+    moving = [o for o in route[route.index(op_id) :] if not draft.is_frozen(o)]
+    seeds: list[str] = []
+    for o in moving:
+        seeds += draft.remove_from_sequence(o)
+    for o in moving:
+        insert(draft, o)
+    propagate(draft, [s for s in seeds if s not in moving])
     return finish(draft)
 
 

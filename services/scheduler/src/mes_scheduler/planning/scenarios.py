@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mes_scheduler.planning.events import (
     Event,
@@ -76,22 +76,27 @@ def order(rng: random.Random, plant_: Plant, order_id: str, now: int, *, max_ops
 
 
 KINDS: tuple[tuple[str, int], ...] = (
-    ("arrival", 18), ("start", 26), ("completion", 26), ("down", 2), ("up", 2),
+    ("arrival", 18), ("execution", 52), ("down", 2), ("up", 2),
     ("material", 8), ("rework", 4), ("cancel", 4), ("amend", 6), ("scrap", 4),
 )  # fmt: skip
 
 
 @dataclass
 class EventStream:
-    """Draws plausible next events from the current plan; advances its own clock."""
+    """Draws plausible next events from the current plan; advances its own clock.
+
+    The shop follows the plan: each idle center starts its next planned operation when
+    that operation is ready; actual durations are the planned ones with +-30 % noise.
+    Other events (arrivals, breakdowns, material, ...) arrive in between.
+    """
 
     rng: random.Random
     now: int = 0
     serial: int = 0
+    actual_end: dict[str, int] = field(default_factory=dict)
 
     def next(self, plan: Plan) -> Event | None:
         kind = self.rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]
-        self.now += self.rng.randint(0, 3)
         handler: Callable[[Plan], Event | None] = getattr(self, f"_{kind}")
         return handler(plan)
 
@@ -102,27 +107,34 @@ class EventStream:
     def _arrival(self, plan: Plan) -> Event:
         return OrderAdded(self.now, order(self.rng, plan.plant, self.new_id("N"), self.now))
 
-    def _start(self, plan: Plan) -> Event | None:
-        busy = {plan.slots[op].work_center for op in plan.started}
-        ready = [
-            route[0] for route in plan.routing.values()
-            if route[0] not in plan.started and plan.slots[route[0]].work_center not in busy
-            and plan.operations[route[0]].release <= self.now
-        ]  # fmt: skip
-        if not ready:
-            return None
-        op_id = min(ready, key=lambda o: (plan.slots[o].start, o))
-        self.now = max(self.now, min(plan.slots[op_id].start, self.now + 60))
-        return OperationStarted(self.now, op_id, plan.slots[op_id].work_center)
+    def _next_start(self, plan: Plan) -> tuple[int, str] | None:
+        best: tuple[int, str] | None = None
+        for _, seq in sorted(plan.sequences.items()):
+            waiting = [op for op in seq if op not in plan.started]
+            if not waiting or len(waiting) < len(seq):
+                continue
+            op_id = waiting[0]
+            if plan.routing[plan.operations[op_id].order_id][0] != op_id:
+                continue
+            at = max(self.now, plan.slots[op_id].start, plan.operations[op_id].release)
+            if best is None or (at, op_id) < best:
+                best = (at, op_id)
+        return best
 
-    def _completion(self, plan: Plan) -> Event | None:
-        if not plan.started:
+    def _execution(self, plan: Plan) -> Event | None:
+        start = self._next_start(plan)
+        ends = sorted((max(self.now, self.actual_end[op]), op) for op in plan.started)
+        if ends and (start is None or ends[0][0] <= start[0]):
+            self.now, op_id = ends[0]
+            del self.actual_end[op_id]
+            return OperationCompleted(self.now, op_id)
+        if start is None:
             return None
-        op_id = min(plan.started, key=lambda o: (plan.slots[o].end, o))
+        self.now, op_id = start
         slot = plan.slots[op_id]
-        actual = slot.start + round((slot.end - slot.start) * self.rng.uniform(0.7, 1.3))
-        self.now = max(self.now, actual)
-        return OperationCompleted(self.now, op_id)
+        noise = self.rng.uniform(0.7, 1.3)
+        self.actual_end[op_id] = self.now + max(1, round((slot.end - slot.start) * noise))
+        return OperationStarted(self.now, op_id, slot.work_center)
 
     def _down(self, plan: Plan) -> Event:
         wc = self.rng.choice(sorted(plan.sequences))

@@ -11,31 +11,45 @@ from collections.abc import Iterable
 
 from mes_scheduler.planning.plan import Draft, Slot
 
+PULL_LIMIT = 32
 
-def compute_slot(draft: Draft, op_id: str) -> Slot:
-    """The slot of `op_id` given its predecessors' current slots."""
-    wc = draft.slots[op_id].work_center
+
+def compute_slot(draft: Draft, op_id: str, *, hold: bool = False) -> Slot:
+    """The slot of `op_id` given its predecessors' current slots.
+
+    `hold` keeps the operation from starting earlier than it does now.
+    """
+    return _timing(draft, op_id, hold)[0]
+
+
+def _timing(draft: Draft, op_id: str, hold: bool) -> tuple[Slot, str | None, str | None]:
+    """Slot plus the job and machine successors (found on the way, saved a second lookup)."""
+    current = draft.slots[op_id]
+    wc = current.work_center
     seq = draft.sequences[wc]
     i = seq.index(op_id)
-    prev = seq[i - 1] if i > 0 else None
+    prev = seq[i - 1] if i else None
+    mc_succ = seq[i + 1] if i + 1 < len(seq) else None
+    op = draft.operations[op_id]
+    route = draft.routing[op.order_id]
+    k = route.index(op_id)
+    job_succ = route[k + 1] if k + 1 < len(route) else None
     work = draft.work(op_id, wc, prev)
     avail = draft.availability[wc]
     if op_id in draft.started:
         start = draft.started[op_id]
-        return Slot(wc, start, avail.finish(start, work))
-    op = draft.operations[op_id]
+        return Slot(wc, start, avail.finish(start, work)), job_succ, mc_succ
     earliest = op.release
-    pred, _ = draft.job_neighbours(op_id)
-    if pred is not None:
-        earliest = max(earliest, draft.slots[pred].end)
+    if k:
+        earliest = max(earliest, draft.slots[route[k - 1]].end)
     if prev is not None:
         earliest = max(earliest, draft.slots[prev].end)
-    if draft.is_frozen(op_id):
-        earliest = max(earliest, draft.slots[op_id].start)
+    if hold or draft.is_frozen(op_id):
+        earliest = max(earliest, current.start)
     else:
         earliest = max(earliest, draft.now + draft.plant.frozen_horizon)
     start, end = avail.place(earliest, work, op.interruptible)
-    return Slot(wc, start, end)
+    return Slot(wc, start, end), job_succ, mc_succ
 
 
 class ConeTooLarge(Exception):
@@ -46,8 +60,14 @@ class ConeTooLarge(Exception):
         self.old = old
 
 
-def propagate(draft: Draft, seeds: Iterable[str], *, limit: int | None = None) -> dict[str, Slot]:
-    """Re-time `seeds` and every successor whose slot changes; returns the old slots."""
+def propagate(
+    draft: Draft, seeds: Iterable[str], *, limit: int | None = None, pull: int = PULL_LIMIT
+) -> dict[str, Slot]:
+    """Re-time `seeds` and every successor whose slot changes; returns the old slots.
+
+    Pushes always propagate (feasibility needs them); at most `pull` operations move
+    earlier, the rest hold their start, which bounds the cone of early completions.
+    """
     heap: list[tuple[int, str]] = []
     queued: set[str] = set()
     for op_id in sorted(set(seeds)):
@@ -63,16 +83,20 @@ def propagate(draft: Draft, seeds: Iterable[str], *, limit: int | None = None) -
             raise RuntimeError("re-timing does not converge: sequences contain a cycle")
         _, op_id = heapq.heappop(heap)
         queued.discard(op_id)
-        new = compute_slot(draft, op_id)
-        if new == draft.slots[op_id]:
+        current = draft.slots[op_id]
+        new, job_succ, mc_succ = _timing(draft, op_id, False)
+        if new.start < current.start and op_id not in draft.fresh:
+            if pull <= 0:
+                new, job_succ, mc_succ = _timing(draft, op_id, True)
+            else:
+                pull -= 1
+        if new == current:
             continue
-        old.setdefault(op_id, draft.slots[op_id])
+        old.setdefault(op_id, current)
         draft.touched.add(op_id)
         draft.slots[op_id] = new
         if limit is not None and len(old) > limit:
             raise ConeTooLarge(old)
-        _, job_succ = draft.job_neighbours(op_id)
-        _, mc_succ = draft.machine_neighbours(op_id)
         for succ in (job_succ, mc_succ):
             if succ is not None and succ not in queued and _attached(draft, succ):
                 queued.add(succ)
