@@ -104,18 +104,25 @@ def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | Non
     pushes: list[Option] = []
     # Positions far behind the earliest one only matter as the append-at-end fallback.
     positions = [*range(lo, min(hi, lo + SCAN_LIMIT) + 1)]
-    if hi == len(seq) and positions[-1] != hi:
+    if hi == len(seq) and positions and positions[-1] != hi:
         positions.append(hi)
     for p in positions:
         prev = seq[p - 1] if p > 0 else None
         ready = max(earliest, draft.slots[prev].end) if prev is not None else earliest
         work = draft.work(op_id, wc, prev)
         _, end = draft.availability[wc].place(ready, work, op.interruptible)
-        if p == len(seq) or end <= starts[p]:
+        if p == len(seq) or end + _extra_setup(draft, seq[p], wc, prev, op_id) <= starts[p]:
             return Option(weight * max(0, end - own_due), end, wc, p), pushes
         if len(pushes) < PUSH_TRIALS_PER_CENTER:
             pushes.append(Option(float("inf"), end, wc, p))
     return None, pushes
+
+
+def _extra_setup(draft: Draft, nxt: str, wc: str, prev: str | None, op_id: str) -> int:
+    """How much longer `nxt` gets when it follows `op_id` instead of `prev` (family setups)."""
+    if not draft.plant.family_setups:
+        return 0
+    return max(0, draft.work(nxt, wc, op_id) - draft.work(nxt, wc, prev))
 
 
 def _checked_range(draft: Draft, op_id: str, seq: list[str], a: int, b: int) -> tuple[int, int]:

@@ -55,12 +55,19 @@ def _set_downtime(draft: Draft, wc_id: str, downtime: tuple[Window, ...]) -> Non
 
 
 def work_center_down(plan: Plan, wc_id: str, now: int, until: int) -> RepairResult:
-    """Unplanned downtime [now, until): frozen work waits, the rest may move elsewhere."""
+    """Unplanned downtime [now, until): frozen work waits, the rest may move elsewhere.
+
+    Unfrozen work that the downtime (plus the frozen work it pushes) would reach is
+    re-inserted, on this center after the downtime or on an alternative.
+    """
     draft = Draft(plan, now)
     downtime = plan.center(wc_id).calendar.downtime + (Window(now, until),)
     _set_downtime(draft, wc_id, downtime)
     seq = draft.sequences[wc_id]
-    moving = [op for op in seq if not draft.is_frozen(op) and draft.slots[op].start < until]
+    frozen = [draft.slots[o] for o in seq if draft.is_frozen(o)]
+    frozen_work = sum(s.end - max(s.start, now) for s in frozen if s.end > now)
+    reach = until + frozen_work
+    moving = [o for o in seq if not draft.is_frozen(o) and draft.slots[o].start < reach]
     for op_id in moving:
         draft.remove_from_sequence(op_id)
     # Re-insert while the remaining times are still mutually consistent, then let the
