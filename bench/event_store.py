@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 
 import asyncpg
 import orjson
+
 from mes_events.db import asyncpg_dsn, make_engine
 from mes_events.store import EventStore, Metadata
 from mes_events.testing.benchdb import fresh_store_database
 from mes_events.testing.events import Counted
+from mes_events.uow import UnitOfWork
 
 RAW_TABLE = """
 CREATE TABLE raw_event (LIKE stored_event INCLUDING DEFAULTS INCLUDING CONSTRAINTS
@@ -37,12 +39,13 @@ def meta() -> Metadata:
 
 async def store_rate(url: str, writers: int, events: int, batch: int) -> float:
     store, engine = EventStore("mes/bench"), make_engine(url, pool_size=writers)
+    uow = UnitOfWork(engine)
     per_writer = events // writers // batch
 
     async def writer() -> None:
         stream = f"bench-{uuid.uuid4()}"
         for i in range(per_writer):
-            async with engine.begin() as conn:
+            async with uow.transaction() as conn:
                 await store.append(
                     conn, stream, i * batch, [Counted(n=j) for j in range(batch)], meta()
                 )
@@ -52,6 +55,7 @@ async def store_rate(url: str, writers: int, events: int, batch: int) -> float:
     start = time.perf_counter()
     await asyncio.gather(*(writer() for _ in range(writers)))
     elapsed = time.perf_counter() - start
+    await uow.close()
     await engine.dispose()
     return per_writer * batch * writers / elapsed
 

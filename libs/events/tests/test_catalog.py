@@ -10,7 +10,9 @@ from uuid import UUID, uuid4
 
 import orjson
 import pytest
-import yaml  # type: ignore[import-untyped]
+import yaml
+from pydantic import ValidationError
+
 from mes_events import schemas, topics
 from mes_events.catalog import inventory as inv
 from mes_events.catalog import orders, quality, scheduler
@@ -22,7 +24,6 @@ from mes_events.catalog.common import (
 )
 from mes_events.envelope import EventEnvelope
 from mes_events.registry import REGISTRY, DomainEvent
-from pydantic import ValidationError
 
 T0 = datetime(2025, 3, 3, 6, 0, tzinfo=UTC)
 CAUSE = UUID("8f1d4e2a-1c55-4d57-9a8e-5b7f0e2c1a01")

@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
 from mes_events.consumer import ConsumerRunner, Outcome, dlq_topic
 from mes_events.embedded import EmbeddedBroker
 from mes_events.envelope import EventEnvelope
@@ -17,8 +20,7 @@ from mes_events.relay import Relay
 from mes_events.settings import KafkaSettings
 from mes_events.store import EventStore
 from mes_events.testing.events import Counted, meta
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from mes_events.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
 store = EventStore("mes/test")
@@ -76,7 +78,7 @@ async def write(engine: AsyncEngine, streams: list[str], per_stream: int) -> Non
     """One writer: one event per transaction, round-robin over its streams."""
     for version in range(per_stream):
         for stream in streams:
-            async with engine.begin() as conn:
+            async with UnitOfWork(engine).transaction() as conn:
                 await store.append(conn, stream, version, [Counted(n=version)], meta())
 
 
@@ -181,7 +183,7 @@ async def test_fresh_broker_after_loss_nothing_lost_nothing_twice(
 async def write_more(engine: AsyncEngine, streams: list[str], start: int, per_stream: int) -> None:
     for version in range(start, start + per_stream):
         for stream in streams:
-            async with engine.begin() as conn:
+            async with UnitOfWork(engine).transaction() as conn:
                 await store.append(conn, stream, version, [Counted(n=version)], meta())
 
 

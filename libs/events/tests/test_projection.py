@@ -6,13 +6,16 @@ import asyncio
 import uuid
 
 import pytest
-from mes_events.envelope import EventEnvelope
-from mes_events.projection import ProjectionRunner, catch_up, rebuild
-from mes_events.store import EventStore
-from mes_events.testing.events import Counted, Renamed, meta
 from sqlalchemy import Column, Integer, MetaData, Table, Text, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from mes_events.envelope import EventEnvelope
+from mes_events.projection import ProjectionRunner, catch_up, rebuild
+from mes_events.registry import DomainEvent
+from mes_events.store import EventStore
+from mes_events.testing.events import Counted, Renamed, meta
+from mes_events.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
 store = EventStore("mes/test")
@@ -77,10 +80,10 @@ async def test_rebuild_equals_live_processing(store_engine: AsyncEngine) -> None
         streams = [f"proj-{w}-{i}-{uuid.uuid4().hex[:4]}" for i in range(10)]
         for version in range(30):
             for s in streams:
-                events = [Counted(n=version * w + 1)]
+                events: list[DomainEvent] = [Counted(n=version * w + 1)]
                 if version % 7 == 3:
                     events.append(Renamed(label=f"l{version}"))
-                async with store_engine.begin() as conn:
+                async with UnitOfWork(store_engine).transaction() as conn:
                     current = await store.stream_version(conn, s)
                     await store.append(conn, s, current, events, meta())
 

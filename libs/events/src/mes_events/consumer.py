@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from mes_events.envelope import EventEnvelope, MalformedMessage
 from mes_events.kafka import ensure_topics, make_consumer, make_producer
 from mes_events.settings import KafkaSettings
+from mes_events.uow import UnitOfWork
 
 log = structlog.get_logger("mes.consumer")
 
@@ -42,6 +44,14 @@ def dlq_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
+def record_digest(record: Record) -> str:
+    """A digest of the record's key, value and headers: equal for a redelivered record."""
+    digest = hashlib.sha256()
+    for part in (record.key or b"", record.value or b"", *(v for _, v in record.headers or ())):
+        digest.update(len(part).to_bytes(4, "big") + part)
+    return digest.hexdigest()
+
+
 _TRACKED = text(
     "SELECT stream_id, stream_version FROM consumer_stream"
     " WHERE consumer = :consumer AND source = :source AND stream_id = ANY(:ids) FOR UPDATE"
@@ -56,8 +66,9 @@ _TRACK = text(
 )
 _ANY_TRACKED = text("SELECT EXISTS (SELECT 1 FROM consumer_stream WHERE consumer = :consumer)")
 _DEAD = text(
-    'INSERT INTO dead_letter (consumer, topic, partition, "offset", event_id, error)'
-    " VALUES (:consumer, :topic, :partition, :offset, :event_id, :error)"
+    'INSERT INTO dead_letter (consumer, topic, partition, "offset", record_digest, event_id, error)'
+    " VALUES (:consumer, :topic, :partition, :offset, :digest, :event_id, :error)"
+    " ON CONFLICT ON CONSTRAINT uq_dead_letter_record DO NOTHING RETURNING id"
 )
 
 
@@ -93,8 +104,12 @@ class ConsumerRunner:
     engine: AsyncEngine
     kafka: KafkaSettings
     retry_backoff_s: float = 0.05
+    uow: UnitOfWork | None = None
     assigned: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+
+    def __post_init__(self) -> None:
+        self._uow = self.uow or UnitOfWork(self.engine)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; reconnects after broker failures."""
@@ -135,7 +150,7 @@ class ConsumerRunner:
         parsed = [self._parse(r) for r in records]
         good = [p for p in parsed if p.envelope is not None]
         try:
-            async with self.engine.begin() as conn:
+            async with self._uow.transaction() as conn:
                 outcomes = await self._apply(conn, [p.envelope for p in good if p.envelope])
         except Exception:
             outcomes = []
@@ -208,7 +223,7 @@ class ConsumerRunner:
         error = ""
         for attempt in range(1, self.kafka.max_attempts + 1):
             try:
-                async with self.engine.begin() as conn:
+                async with self._uow.transaction() as conn:
                     return (await self._apply(conn, [p.envelope]))[0]
             except Exception as exc:
                 error = "".join(traceback.format_exception_only(exc)).strip()
@@ -223,7 +238,7 @@ class ConsumerRunner:
         await self._dead_letter(p, producer, error)
         # The stream moves on past the dead-lettered event, or its later events would wait
         # for it forever; the DLQ keeps it for a person to look at and replay.
-        async with self.engine.begin() as conn:
+        async with self._uow.transaction() as conn:
             await conn.execute(_TRACK, [self._track_row(p.envelope)])
         return Outcome.DEAD_LETTER
 
@@ -236,18 +251,27 @@ class ConsumerRunner:
             ("dlq_partition", str(r.partition).encode()),
             ("dlq_offset", str(r.offset).encode()),
         ]
-        await (await producer.send(dlq_topic(r.topic), value=r.value, key=r.key, headers=headers))
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                _DEAD,
-                {
-                    "consumer": self.name,
-                    "topic": r.topic,
-                    "partition": r.partition,
-                    "offset": r.offset,
-                    "error": error[:4000],
-                    "event_id": str(p.envelope.event_id) if p.envelope else None,
-                },
+        # The row and the DLQ record go together: a redelivered record finds its row and is
+        # not dead-lettered twice; a failed send rolls the row back and is tried again.
+        async with self._uow.transaction() as conn:
+            first = (
+                await conn.execute(
+                    _DEAD,
+                    {
+                        "consumer": self.name,
+                        "topic": r.topic,
+                        "partition": r.partition,
+                        "offset": r.offset,
+                        "digest": record_digest(r),
+                        "error": error[:4000],
+                        "event_id": str(p.envelope.event_id) if p.envelope else None,
+                    },
+                )
+            ).scalar()
+            if first is None:
+                return
+            await (
+                await producer.send(dlq_topic(r.topic), value=r.value, key=r.key, headers=headers)
             )
         if p.envelope is None:
             self._count(Outcome.DEAD_LETTER)

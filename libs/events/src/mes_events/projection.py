@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from mes_events.envelope import EventEnvelope
 from mes_events.migration import NOTIFY_CHANNEL
 from mes_events.store import START, Cursor, EventStore
+from mes_events.uow import UnitOfWork
 
 log = structlog.get_logger("mes.projection")
 
@@ -22,8 +23,11 @@ log = structlog.get_logger("mes.projection")
 class Projection(Protocol):
     """A read model: a name (its tracking key), its tables, and how it applies one event."""
 
-    name: str
-    tables: Sequence[Table]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def tables(self) -> Sequence[Table]: ...
 
     async def __call__(self, conn: AsyncConnection, env: EventEnvelope) -> None: ...
 
@@ -45,9 +49,9 @@ async def catch_up(
     engine: AsyncEngine, store: EventStore, projection: Projection, *, page_size: int = 500
 ) -> tuple[int, bool]:
     """Apply every safely readable event the projection has not seen; (count, held back)."""
-    applied = 0
+    applied, uow = 0, UnitOfWork(engine)
     while True:
-        async with engine.begin() as conn:
+        async with uow.transaction() as conn:
             # The checkpoint and the rows it describes commit together: exactly once in effect.
             # The advisory lock keeps a rebuild and a live runner from interleaving.
             await conn.execute(_LOCK, {"name": f"projection:{projection.name}"})
@@ -74,7 +78,7 @@ async def rebuild(
     engine: AsyncEngine, store: EventStore, projection: Projection, *, page_size: int = 500
 ) -> int:
     """Empty the projection's tables and replay the whole store into them."""
-    async with engine.begin() as conn:
+    async with UnitOfWork(engine).transaction() as conn:
         await conn.execute(_LOCK, {"name": f"projection:{projection.name}"})
         for table in projection.tables:
             # State and its tracking row are reset together, never one without the other.

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the environment
+import yaml
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 import mes_events.catalog  # noqa: F401  (registers every event type)

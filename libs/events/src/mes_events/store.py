@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import orjson
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events.envelope import EventEnvelope
 from mes_events.registry import DomainEvent
+from mes_events.uow import APPENDED
 
 
 class ConcurrencyError(Exception):
@@ -81,6 +83,21 @@ _APPEND = text(
     """
 )
 
+# The same statement with asyncpg's positional parameters, for the driver fast path.
+_APPEND_DRIVER = (
+    str(_APPEND.text)
+    .replace(":stream_id", "$1")
+    .replace(":stream_type", "$2")
+    .replace(":expected", "$3")
+    .replace(":occurred_at", "$4")
+    .replace(":correlation_id", "$5")
+    .replace(":causation_id", "$6")
+    .replace(":event_ids", "$7")
+    .replace(":event_types", "$8")
+    .replace(":schema_versions", "$9")
+    .replace(":datas", "$10")
+)
+
 _STREAM_VERSION = text(
     "SELECT coalesce(max(stream_version), 0) FROM stored_event WHERE stream_id = :stream_id"
 )
@@ -143,12 +160,19 @@ class EventStore:
             "schema_versions": [e.version for e in events],
             "datas": [orjson.dumps(d).decode() for d in datas],
         }
+        driver = (await conn.get_raw_connection()).driver_connection
         try:
-            positions = (await conn.execute(_APPEND, params)).scalars().all()
-        except IntegrityError as exc:
-            if "uq_stored_event_event_id" in str(exc.orig):
-                raise DuplicateEventId(str(exc.orig)) from exc
+            if driver is not None and driver.is_in_transaction():
+                # Inside a UnitOfWork transaction: skip SQLAlchemy's per-statement overhead.
+                rows = await driver.fetch(_APPEND_DRIVER, *params.values())
+                positions = [r[0] for r in rows]
+            else:
+                positions = list((await conn.execute(_APPEND, params)).scalars().all())
+        except (IntegrityError, asyncpg.UniqueViolationError) as exc:
+            if "uq_stored_event_event_id" in str(getattr(exc, "orig", exc)):
+                raise DuplicateEventId(str(exc)) from exc
             raise ConcurrencyError(stream_id, expected_version, None) from exc
+        conn.info[APPENDED] = True
         if not positions:
             actual = await self.stream_version(conn, stream_id)
             raise ConcurrencyError(

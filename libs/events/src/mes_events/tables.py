@@ -107,9 +107,16 @@ dead_letter = Table(
     Column("topic", Text, nullable=False),
     Column("partition", Integer, nullable=False),
     Column("offset", BigInteger, nullable=False),
+    # With the offset, a digest of the record's bytes tells a redelivery (same record) from a
+    # record at the same offset of a newer broker incarnation (the embedded broker sends no
+    # record timestamps).
+    Column("record_digest", Text, nullable=False),
     Column("event_id", Text, nullable=True),
     Column("error", Text, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint(
+        "consumer", "topic", "partition", "offset", "record_digest", name="uq_dead_letter_record"
+    ),
 )
 
 projection_checkpoint = Table(
