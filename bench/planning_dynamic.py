@@ -42,7 +42,7 @@ def initial_plan(seed: int, orders: int) -> Plan:
     rng = random.Random(seed)
     plant = scenarios.plant(rng, 10, 5, shifts=True, frozen=60)
     batch = [scenarios.order(rng, plant, f"I{i:05d}", 0) for i in range(orders)]
-    return repair.plan_from_scratch(empty_plan(plant), batch, 0, rules=["atc"]).plan
+    return repair.plan_from_scratch(empty_plan(plant), batch, 0, rules=["atc"], polish_best=0).plan
 
 
 def checkpoint(

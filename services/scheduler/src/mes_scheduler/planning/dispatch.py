@@ -122,8 +122,11 @@ class _Dispatcher:
 
     def step(self) -> None:
         group = min(self.best, key=lambda g: (self.best[g], g))
-        c_star, wc, _ = self.best[group]
-        conflict = [op for op in self.by_group[group] if self.options[op][wc][0] < c_star]
+        c_star, wc, first = self.best[group]
+        conflict = [
+            op for op in self.by_group[group]
+            if wc in self.options[op] and self.options[op][wc][0] < c_star
+        ] or [first]  # fmt: skip
         chosen = min(conflict, key=lambda op: (self.rule(self.candidate(op, wc)), op))
         start, end = self.options[chosen][wc]
         d = self.draft

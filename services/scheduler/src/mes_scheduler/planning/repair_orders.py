@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from mes_scheduler.planning.dispatch import RULES, regenerate
 from mes_scheduler.planning.insertion import insert
+from mes_scheduler.planning.local_search import draft_score, polish
 from mes_scheduler.planning.model import Order
 from mes_scheduler.planning.objective import score
 from mes_scheduler.planning.plan import Draft, Plan
@@ -122,18 +123,27 @@ def material_changed(plan: Plan, op_id: str, available_at: int, now: int) -> Rep
 
 
 def plan_from_scratch(
-    plan: Plan, orders: Iterable[Order], now: int, *, rules: Iterable[str] = tuple(RULES)
+    plan: Plan,
+    orders: Iterable[Order],
+    now: int,
+    *,
+    rules: Iterable[str] = tuple(RULES),
+    polish_best: int = 3,
+    evaluations: int = 3000,
 ) -> RepairResult:
-    """Add `orders` and regenerate the unfrozen part with each rule, keeping the best."""
-    best: RepairResult | None = None
+    """Add `orders`, regenerate the unfrozen part with each rule, polish the best few."""
+    orders = list(orders)
+    drafts: list[tuple[tuple[float, int], str, Draft]] = []
     for rule in rules:
         draft = Draft(plan, now)
         for order in orders:
             add_order_ops(draft, order)
         regenerate(draft, rule)
-        result = finish(draft, draft.operations)
-        if best is None or score(result.plan) < score(best.plan):
-            best = result
-    if best is None:
+        drafts.append((draft_score(draft), rule, draft))
+    if not drafts:
         raise ValueError("no rule given")
-    return best
+    drafts.sort(key=lambda d: (d[0], d[1]))
+    for _, _, draft in drafts[:polish_best]:
+        polish(draft, evaluations=evaluations)
+    best = min(drafts, key=lambda d: (draft_score(d[2]), d[1]))[2]
+    return finish(best, best.operations)
