@@ -111,18 +111,32 @@ def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | Non
         ready = max(earliest, draft.slots[prev].end) if prev is not None else earliest
         work = draft.work(op_id, wc, prev)
         _, end = draft.availability[wc].place(ready, work, op.interruptible)
-        if p == len(seq) or end + _extra_setup(draft, seq[p], wc, prev, op_id) <= starts[p]:
+        if p == len(seq) or _fits_before(draft, seq[p], wc, end, op_id):
             return Option(weight * max(0, end - own_due), end, wc, p), pushes
         if len(pushes) < PUSH_TRIALS_PER_CENTER:
             pushes.append(Option(float("inf"), end, wc, p))
     return None, pushes
 
 
-def _extra_setup(draft: Draft, nxt: str, wc: str, prev: str | None, op_id: str) -> int:
-    """How much longer `nxt` gets when it follows `op_id` instead of `prev` (family setups)."""
+def _fits_before(draft: Draft, nxt: str, wc: str, end: int, op_id: str) -> bool:
+    """Would `nxt`, now following `op_id` (ending at `end`), still end no later?
+
+    The family setup of `nxt` may grow, and it may not be able to start earlier to
+    absorb it; only an unchanged end guarantees nothing downstream moves.
+    """
+    current = draft.slots[nxt]
+    if end > current.start:
+        return False
     if not draft.plant.family_setups:
-        return 0
-    return max(0, draft.work(nxt, wc, op_id) - draft.work(nxt, wc, prev))
+        return True
+    op = draft.operations[nxt]
+    earliest = max(op.release, end, draft.now + draft.plant.frozen_horizon)
+    pred, _ = draft.job_neighbours(nxt)
+    if pred is not None and pred in draft.slots:
+        earliest = max(earliest, draft.slots[pred].end)
+    work = draft.work(nxt, wc, op_id)
+    _, new_end = draft.availability[wc].place(earliest, work, op.interruptible)
+    return new_end <= current.end
 
 
 def _checked_range(draft: Draft, op_id: str, seq: list[str], a: int, b: int) -> tuple[int, int]:
@@ -185,14 +199,26 @@ def best_option(draft: Draft, op_id: str) -> Option | None:
         pushes.extend(wc_pushes)
     if not options or min(options).cost > 0:
         for push in pushes:
+            if not _acyclic_option(draft, op_id, push):
+                continue
             trial = _trial(draft, op_id, push.work_center, push.position, own_due)
             if trial is not None:
                 options.append(trial)
-    if not options and pushes:
+    # Times prove acyclicity only while the plan is consistent; a repair that detached
+    # work mid-flight may not be, so the chosen position is verified explicitly.
+    for option in sorted(options):
+        if _acyclic_option(draft, op_id, option):
+            return option
+    for push in sorted(pushes, key=lambda o: (o.end, o.work_center, o.position)):
         # Every push cascades beyond the trial budget (e.g. a successor must move too):
         # take the earliest-finishing position unevaluated rather than fail.
-        return min(pushes, key=lambda o: (o.end, o.work_center, o.position))
-    return min(options) if options else None
+        if _acyclic_option(draft, op_id, push):
+            return push
+    return None
+
+
+def _acyclic_option(draft: Draft, op_id: str, option: Option) -> bool:
+    return _acyclic(draft, op_id, draft.sequences[option.work_center], option.position)
 
 
 def insert(draft: Draft, op_id: str) -> None:

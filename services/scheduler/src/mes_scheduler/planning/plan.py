@@ -164,9 +164,9 @@ class Draft:
 
     def place_in_sequence(self, op_id: str, wc_id: str, position: int) -> None:
         self.sequences[wc_id].insert(position, op_id)
-        old = self.slots.get(op_id)
-        start = old.start if old is not None else -1
-        self.slots[op_id] = Slot(wc_id, start, start)
+        # A placeholder that pushes nobody and sorts first in the re-timing heap: the
+        # real slot is computed before any successor looks at it.
+        self.slots[op_id] = Slot(wc_id, -1, -1)
         self.fresh.add(op_id)
         self.detached.discard(op_id)
         self.touched.add(op_id)

@@ -9,7 +9,7 @@ from mes_scheduler.planning.insertion import insert
 from mes_scheduler.planning.model import Operation, Window
 from mes_scheduler.planning.plan import Draft, Plan, replace_center
 from mes_scheduler.planning.result import RepairResult, finish, forget
-from mes_scheduler.planning.timing import propagate
+from mes_scheduler.planning.timing import compute_slot, propagate
 
 
 def operation_started(plan: Plan, op_id: str, work_center: str, at: int, now: int) -> RepairResult:
@@ -70,12 +70,18 @@ def work_center_down(plan: Plan, wc_id: str, now: int, until: int) -> RepairResu
     moving = [o for o in seq if not draft.is_frozen(o) and draft.slots[o].start < reach]
     for op_id in moving:
         draft.remove_from_sequence(op_id)
-    # Re-insert while the remaining times are still mutually consistent, then let the
-    # downtime push the frozen work (and, through it, everything downstream).
-    for op_id in sorted(moving, key=lambda o: (draft.slots[o].start, o)):
+    # Time the frozen work on this center first (it waits for the repair), so the
+    # re-inserted work sees the real gaps; downstream catches up in the final pass.
+    for op_id in seq:
+        draft.slots[op_id] = compute_slot(draft, op_id)
+    for op_id in sorted(moving, key=lambda o: (plan.slots[o].start, o)):
         insert(draft, op_id)
-    propagate(draft, list(seq))
-    return finish(draft)
+    propagate(draft, [*seq, *_job_successors(draft, seq)])
+    return finish(draft, seq)
+
+
+def _job_successors(draft: Draft, ops: list[str]) -> list[str]:
+    return [s for s in (draft.attached_job_neighbours(o)[1] for o in ops) if s is not None]
 
 
 def work_center_up(plan: Plan, wc_id: str, now: int) -> RepairResult:
