@@ -20,7 +20,7 @@ lint: install
 	@$(RUN) ruff format --check .
 
 typecheck: install
-	@$(RUN) mypy libs/events/src libs/events/tests services/scheduler/src
+	@$(RUN) mypy libs/events/src libs/events/tests services/scheduler/src bench
 
 pytest: install
 	@$(RUN) pytest -q $(PYTEST_ARGS)

@@ -138,9 +138,11 @@ class ConsumerRunner:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=1_000)
-                for tp, records in batches.items():
+                for records in batches.values():
                     await self.handle_batch(records, producer)
-                    await consumer.commit({tp: records[-1].offset + 1})
+                if batches:
+                    # After the database commits: a crash in between only redelivers.
+                    await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
         finally:
             await consumer.stop()
             await producer.stop()

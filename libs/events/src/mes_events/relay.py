@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass, field
 
 import structlog
@@ -41,6 +42,13 @@ _LOCK = text("SELECT pg_try_advisory_lock(hashtext(:name))")
 
 
 @dataclass
+class _Progress:
+    cursor: Cursor
+    unsaved: int = 0
+    saved_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
 class Relay:
     """Tails one store and publishes each event once per broker incarnation (at least once)."""
 
@@ -54,7 +62,12 @@ class Relay:
     idle_poll_s: float = 0.5
     # While a concurrent transaction holds rows back, look again soon.
     held_back_poll_s: float = 0.002
+    checkpoint_every_s: float = 0.25
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Reads and checkpoint writes are single statements: no BEGIN/ROLLBACK round trips.
+        self._reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; reconnects (and republishes) after broker failures."""
@@ -74,11 +87,12 @@ class Relay:
     async def _session(self, stop: asyncio.Event) -> None:
         broker = await broker_identity(self.kafka)
         await ensure_topics(self.kafka, self.topic)
-        producer = make_producer(self.kafka)
+        # The relay sends whole pages at once, which aiokafka packs into per-partition batches
+        # without waiting; lingering would only add latency.
+        producer = make_producer(self.kafka.model_copy(update={"linger_ms": 0}))
         await producer.start()
         try:
-            async with self.engine.connect() as listen_conn:
-                await listen_conn.execution_options(isolation_level="AUTOCOMMIT")
+            async with self._reads.connect() as listen_conn:
                 # One active relay per service: a second process waits as a standby, since
                 # two relays would only publish everything twice.
                 if not (await listen_conn.execute(_LOCK, {"name": f"relay:{self.name}"})).scalar():
@@ -88,37 +102,46 @@ class Relay:
                 raw = (await listen_conn.get_raw_connection()).driver_connection
                 assert raw is not None
                 await raw.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
-                cursor = await self._checkpoint(broker)
-                log.info("relay.start", relay=self.name, broker=broker, cursor=cursor)
-                while not stop.is_set():
-                    self._wake.clear()
-                    cursor, held_back = await self.publish_available(producer, broker, cursor)
-                    if held_back:
-                        await asyncio.sleep(self.held_back_poll_s)
-                        continue
-                    waiter = asyncio.ensure_future(self._wake.wait())
-                    stopper = asyncio.ensure_future(stop.wait())
-                    await asyncio.wait(
-                        {waiter, stopper},
-                        timeout=self.idle_poll_s,
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                    waiter.cancel()
-                    stopper.cancel()
+                progress = _Progress(await self._checkpoint(broker))
+                log.info("relay.start", relay=self.name, broker=broker, cursor=progress.cursor)
+                try:
+                    await self._publish_loop(producer, broker, progress, stop)
+                finally:
+                    await self._save(broker, progress)
         finally:
             await producer.stop()
 
-    async def publish_available(
-        self, producer: AIOKafkaProducer, broker: str, cursor: Cursor
-    ) -> tuple[Cursor, bool]:
-        """Publish pages until the store has nothing more that is safe to read."""
+    async def _publish_loop(
+        self, producer: AIOKafkaProducer, broker: str, progress: _Progress, stop: asyncio.Event
+    ) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            held_back = await self.publish_available(producer, progress)
+            if progress.unsaved and (
+                not held_back or time.monotonic() - progress.saved_at > self.checkpoint_every_s
+            ):
+                await self._save(broker, progress)
+            if held_back:
+                await asyncio.sleep(self.held_back_poll_s)
+                continue
+            waiter = asyncio.ensure_future(self._wake.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait(
+                {waiter, stopper}, timeout=self.idle_poll_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            waiter.cancel()
+            stopper.cancel()
+
+    async def publish_available(self, producer: AIOKafkaProducer, progress: _Progress) -> bool:
+        """Publish pages until nothing more is safe to read; whether rows are held back."""
         while True:
-            async with self.engine.connect() as conn:
-                page = await self.store.read_all(conn, cursor, limit=self.batch_size)
+            async with self._reads.connect() as conn:
+                page = await self.store.read_all(conn, progress.cursor, limit=self.batch_size)
             if not page.events:
-                return cursor, page.held_back
-            # Send the whole page before awaiting: aiokafka packs it into per-partition batches
-            # and keeps one batch in flight per partition, so a stream's order survives retries.
+                return page.held_back
+            # Send the whole page before awaiting: aiokafka keeps one batch in flight per
+            # partition, so a stream's order survives retries; any failure raises here and the
+            # session restarts from the saved checkpoint (duplicates, never gaps).
             futures = [
                 await producer.send(
                     self.topic,
@@ -129,25 +152,32 @@ class Relay:
                 for env in page.events
             ]
             await asyncio.gather(*futures)
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    _SAVE,
-                    {
-                        "relay": self.name,
-                        "broker": broker,
-                        "tx_id": page.next.tx_id,
-                        "position": page.next.position,
-                        "n": len(page.events),
-                    },
-                )
-            cursor = page.next
+            progress.cursor = page.next
+            progress.unsaved += len(page.events)
             PUBLISHED.labels(self.name).inc(len(page.events))
-            POSITION.labels(self.name).set(cursor.position)
+            POSITION.labels(self.name).set(page.next.position)
             if page.held_back or len(page.events) < self.batch_size:
-                return cursor, page.held_back
+                return page.held_back
+
+    async def _save(self, broker: str, progress: _Progress) -> None:
+        """Record how far the relay got. Saving lazily only risks republishing, never a gap."""
+        if not progress.unsaved:
+            return
+        async with self._reads.connect() as conn:
+            await conn.execute(
+                _SAVE,
+                {
+                    "relay": self.name,
+                    "broker": broker,
+                    "tx_id": progress.cursor.tx_id,
+                    "position": progress.cursor.position,
+                    "n": progress.unsaved,
+                },
+            )
+        progress.unsaved, progress.saved_at = 0, time.monotonic()
 
     async def _checkpoint(self, broker: str) -> Cursor:
-        async with self.engine.connect() as conn:
+        async with self._reads.connect() as conn:
             row = (await conn.execute(_LOAD, {"relay": self.name, "broker": broker})).first()
         return START if row is None else Cursor(int(row[0]), int(row[1]))
 
