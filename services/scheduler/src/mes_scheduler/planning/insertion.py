@@ -229,3 +229,23 @@ def insert(draft: Draft, op_id: str) -> None:
     draft.place_in_sequence(op_id, option.work_center, option.position)
     seq = draft.sequences[option.work_center]
     propagate(draft, [op_id, *seq[option.position + 1 : option.position + 2]])
+
+
+def reinsert_with_successors(draft: Draft, ops: list[str]) -> None:
+    """Detach `ops` and their unfrozen routing successors, then insert them again.
+
+    Re-inserting the successors too lets the work queued behind them go first instead
+    of being right-shifted behind a chain that now starts later.
+    """
+    chain: set[str] = set()
+    for op_id in ops:
+        route = draft.routing[draft.operations[op_id].order_id]
+        chain.update(o for o in route[route.index(op_id) :] if not draft.is_frozen(o))
+    order = sorted(chain, key=lambda o: (draft.slots[o].start, o))
+    seeds: list[str] = []
+    for op_id in order:
+        if op_id not in draft.detached:
+            seeds += draft.remove_from_sequence(op_id)
+    for op_id in order:
+        insert(draft, op_id)
+    propagate(draft, [s for s in seeds if s not in chain])

@@ -119,9 +119,12 @@ class Draft:
     def is_frozen(self, op_id: str) -> bool:
         if op_id in self.started:
             return True
-        if op_id in self.fresh or op_id not in self.slots:
+        before = self.base.slots.get(op_id)
+        if op_id in self.fresh or before is None:
             return False
-        return self.slots[op_id].start < self.now + self.plant.frozen_horizon
+        # Judged on the plan before this repair: an operation the repair pushed past the
+        # horizon stays frozen for the rest of the repair.
+        return before.start < self.now + self.plant.frozen_horizon
 
     def work(self, op_id: str, wc_id: str, prev_id: str | None) -> int:
         """Setup plus run minutes of `op_id` on `wc_id` after `prev_id`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mes_scheduler.planning.calendar import Availability
-from mes_scheduler.planning.insertion import insert
+from mes_scheduler.planning.insertion import insert, reinsert_with_successors
 from mes_scheduler.planning.model import Operation, Window
 from mes_scheduler.planning.plan import Draft, Plan, replace_center
 from mes_scheduler.planning.result import RepairResult, finish, forget
@@ -64,20 +64,18 @@ def work_center_down(plan: Plan, wc_id: str, now: int, until: int) -> RepairResu
     downtime = plan.center(wc_id).calendar.downtime + (Window(now, until),)
     _set_downtime(draft, wc_id, downtime)
     seq = draft.sequences[wc_id]
-    frozen = [draft.slots[o] for o in seq if draft.is_frozen(o)]
-    frozen_work = sum(s.end - max(s.start, now) for s in frozen if s.end > now)
-    reach = until + frozen_work
-    moving = [o for o in seq if not draft.is_frozen(o) and draft.slots[o].start < reach]
-    for op_id in moving:
-        draft.remove_from_sequence(op_id)
-    # Time the frozen work on this center first (it waits for the repair), so the
-    # re-inserted work sees the real gaps; downstream catches up in the final pass.
-    for op_id in seq:
+    frozen = [o for o in seq if draft.is_frozen(o)]
+    # Time the frozen work first (it waits out the downtime in place); everything
+    # unfrozen that would start before it is done again is re-inserted.
+    for op_id in frozen:
         draft.slots[op_id] = compute_slot(draft, op_id)
-    for op_id in sorted(moving, key=lambda o: (plan.slots[o].start, o)):
-        insert(draft, op_id)
-    propagate(draft, [*seq, *_job_successors(draft, seq)])
-    return finish(draft, seq)
+    reach = max([until, *(draft.slots[o].end for o in frozen)])
+    moving = [o for o in seq if not draft.is_frozen(o) and draft.slots[o].start < reach]
+    # Successors of the delayed frozen work move too, rather than hold up their queues.
+    followers = [o for o in _job_successors(draft, frozen) if not draft.is_frozen(o)]
+    reinsert_with_successors(draft, [*moving, *followers])
+    propagate(draft, [*seq, *_job_successors(draft, frozen)])
+    return finish(draft, frozen)
 
 
 def _job_successors(draft: Draft, ops: list[str]) -> list[str]:

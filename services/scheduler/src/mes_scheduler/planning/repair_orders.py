@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from mes_scheduler.planning.dispatch import RULES, regenerate
-from mes_scheduler.planning.insertion import insert
+from mes_scheduler.planning.insertion import insert, reinsert_with_successors
 from mes_scheduler.planning.local_search import draft_score, polish
 from mes_scheduler.planning.model import Order
 from mes_scheduler.planning.objective import score
@@ -66,7 +66,10 @@ def order_amended(
     due: int | None = None,
     weight: float | None = None,
 ) -> RepairResult:
-    """Change quantity, due date or priority; only a quantity change re-times."""
+    """Change quantity, due date or priority; only a quantity change re-times.
+
+    Frozen operations grow in place; the rest of the order is re-inserted.
+    """
     draft = Draft(plan, now)
     order = draft.orders[order_id]
     draft.orders[order_id] = replace(
@@ -76,7 +79,12 @@ def order_amended(
         weight=order.weight if weight is None else weight,
     )
     if quantity is not None and quantity != order.quantity:
-        propagate(draft, draft.routing[order_id])
+        route = draft.routing[order_id]
+        frozen = [o for o in route if draft.is_frozen(o)]
+        propagate(draft, frozen)
+        movable = [o for o in route if not draft.is_frozen(o)]
+        if movable:
+            reinsert_with_successors(draft, movable[:1])
     return finish(draft)
 
 
@@ -111,14 +119,7 @@ def material_changed(plan: Plan, op_id: str, available_at: int, now: int) -> Rep
     if draft.is_frozen(op_id):
         propagate(draft, [op_id])
         return finish(draft)
-    route = draft.routing[draft.operations[op_id].order_id]
-    moving = [o for o in route[route.index(op_id) :] if not draft.is_frozen(o)]
-    seeds: list[str] = []
-    for o in moving:
-        seeds += draft.remove_from_sequence(o)
-    for o in moving:
-        insert(draft, o)
-    propagate(draft, [s for s in seeds if s not in moving])
+    reinsert_with_successors(draft, [op_id])
     return finish(draft)
 
 
