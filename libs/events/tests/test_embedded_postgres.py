@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from mes_events.db import create_database, make_engine, migrate
 from mes_events.embedded import start_embedded_postgres, stop_embedded_postgres
 from mes_events.store import EventStore

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+
 from mes_events.catalog.orders import OrderReceived, OrderReceivedV1
 from mes_events.envelope import EventEnvelope
 from mes_events.upcasting import upcast, upcaster
