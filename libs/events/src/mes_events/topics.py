@@ -14,7 +14,7 @@ TOPICS: dict[str, str] = {
     "quality": QUALITY,
 }
 
-# Stream type -> producing service; the outbox row's `aggregatetype` is a stream type.
+# Stream type -> producing service (the envelope carries the stream type in ce_streamtype).
 STREAM_TYPES: dict[str, str] = {
     "order": "orders",
     "material": "inventory",
