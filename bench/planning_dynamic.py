@@ -54,7 +54,7 @@ def checkpoint(
     adopted = adopt(plan, result, now)
     improved = adopted.plan if adopted is not None else plan
     after = weighted_tardiness(improved)
-    full = replace(base, time_limit=args.solve_seconds, window_ops=10**9, warm_start=True)
+    full = replace(base, time_limit=args.solve_seconds, full_solve_limit=10**9, warm_start=True)
     reference = improve(plan, now, full)
     ref_wt = weighted_tardiness(reference.plan) if reference.plan is not None else float("nan")
     assert reference.plan is None or not check(reference.plan, base=plan, now=now)

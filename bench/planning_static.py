@@ -44,7 +44,7 @@ def run_instance(name: str, times: list[float], workers: int) -> dict[str, float
         f"{name:6} best={inst.best_known:5d} dispatch={gaps['dispatch']:6.2f}% ({build_ms:.0f} ms)"
     )
     for limit in times:
-        settings = ImproverSettings(time_limit=limit, workers=workers, window_ops=10**6)
+        settings = ImproverSettings(time_limit=limit, workers=workers, full_solve_limit=10**6)
         result = improve(built, 0, settings)
         makespan = _verified(result.plan) if result.plan is not None else 10**9
         gaps[f"cpsat_{limit:g}s"] = _gap(min(makespan, score(built).secondary), inst.best_known)

@@ -69,7 +69,7 @@ def test_infeasible_result_is_not_adopted_even_if_it_scores_better() -> None:
 
 def test_rolling_window_keeps_the_rest_fixed_and_feasible() -> None:
     plan = _busy_plan(orders=20)
-    result = improve(plan, 0, replace(FAST, window_ops=8, window_offset=1))
+    result = improve(plan, 0, replace(FAST, full_solve_limit=5, window_ops=8, window_offset=1))
     assert result.plan is not None
     assert_feasible(result.plan, base=plan, now=0)
 

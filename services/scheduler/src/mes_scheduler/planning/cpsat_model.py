@@ -55,8 +55,17 @@ def _duration(draft: Draft, op_id: str, wc: str, stretch: dict[str, float]) -> i
     work = op.setup + run_minutes(op, draft.orders[op.order_id].quantity, draft.efficiency[wc])
     slot = draft.slots[op_id]
     if slot.work_center == wc:
-        return max(work, slot.end - slot.start)
-    return math.ceil(work * stretch[wc])
+        # Exactly the current elapsed time, so the current plan is a feasible hint and
+        # window operations still fit between the fixed ones around them.
+        return slot.end - slot.start
+    # Elsewhere: the worst family setup, and the elapsed time it would take starting
+    # where it starts now, so the decoded plan rarely runs later than the model's.
+    worst = max(
+        [op.setup, *(v for (_, b), v in draft.plant.family_setups.items() if b == op.family)]
+    )
+    work += worst - op.setup
+    begin, end = draft.availability[wc].place(max(slot.start, 0), work, op.interruptible)
+    return max(work, min(end - begin, math.ceil(work * stretch[wc] * 2)))
 
 
 def build(draft: Draft, window: list[str], *, warm: bool) -> Model:
@@ -81,7 +90,7 @@ def build(draft: Draft, window: list[str], *, warm: bool) -> Model:
     for intervals in by_center.values():
         m.model.add_no_overlap(intervals)
     _precedences(m, draft, in_window, ends)
-    _objective(m, draft, in_window, ends, horizon)
+    _objective(m, draft, in_window, ends, horizon, warm)
     return m
 
 
@@ -115,6 +124,7 @@ def _op_vars(
     m.model.add_exactly_one(presence.values())
     if warm:
         m.model.add_hint(start, slot.start)
+        m.model.add_hint(end, slot.end)
     m.starts[op_id], m.presence[op_id] = start, presence
     return end
 
@@ -134,7 +144,12 @@ def _precedences(
 
 
 def _objective(
-    m: Model, draft: Draft, in_window: set[str], ends: dict[str, cp_model.IntVar], horizon: int
+    m: Model,
+    draft: Draft,
+    in_window: set[str],
+    ends: dict[str, cp_model.IntVar],
+    horizon: int,
+    warm: bool,
 ) -> None:
     tardy: list[tuple[int, cp_model.IntVar]] = []
     completions: list[cp_model.IntVar] = []
@@ -147,12 +162,16 @@ def _objective(
         if order.due < horizon:
             t = m.model.new_int_var(0, horizon - order.due, f"t_{order_id}")
             m.model.add(t >= ends[last] - order.due)
+            if warm:
+                m.model.add_hint(t, max(0, draft.slots[last].end - order.due))
             tardy.append((max(1, round(order.weight * 100)), t))
     disruption = [1 - m.presence[o][draft.slots[o].work_center] for o in sorted(in_window)
                   if draft.slots[o].work_center in m.presence[o]]  # fmt: skip
     if draft.plant.secondary is Secondary.MAKESPAN:
         second = m.model.new_int_var(0, horizon, "makespan")
         m.model.add_max_equality(second, [*ends.values()])
+        if warm:
+            m.model.add_hint(second, max(draft.slots[o].end for o in in_window))
         second_ub = horizon
     else:
         second = sum(completions)  # type: ignore[assignment]

@@ -22,12 +22,14 @@ from mes_scheduler.planning.result import RepairResult
 
 @dataclass(frozen=True, slots=True)
 class ImproverSettings:
-    """`window_ops` bounds the movable operations per solve (rolling match-up window)."""
+    """Beyond `full_solve_limit` movable operations, windows of `window_ops` roll."""
 
     time_limit: float = 5.0
     workers: int = 2
     warm_start: bool = True
-    window_ops: int = 300
+    full_solve_limit: int = 300
+    window_ops: int = 120
+    slice_seconds: float = 0.5
     window_offset: int = 0
     seed: int = 0
 
@@ -46,13 +48,8 @@ class ImproveResult:
 def alternating(settings: ImproverSettings, round_index: int) -> ImproverSettings:
     """Settings for the n-th background round: warm and cold solves alternate."""
     warm = round_index % 2 == 0
-    return ImproverSettings(
-        time_limit=settings.time_limit,
-        workers=settings.workers,
-        warm_start=warm,
-        window_ops=settings.window_ops,
-        window_offset=round_index // 2,
-        seed=settings.seed + round_index,
+    return replace(
+        settings, warm_start=warm, window_offset=round_index, seed=settings.seed + round_index
     )
 
 
@@ -63,23 +60,79 @@ def improve(
     *,
     cancel: threading.Event | None = None,
 ) -> ImproveResult:
-    """Solve the unfrozen window of `plan` within the time limit (or until cancelled)."""
+    """Improve the unfrozen part of `plan` within the time limit (or until cancelled).
+
+    Up to `full_solve_limit` movable operations, one solve over all of them; beyond,
+    a rolling window (match-up): consecutive slices in time order, each solved briefly
+    and kept only if the exact objective of the decoded plan improves.
+    """
     began = time.monotonic()
-    draft = Draft(plan, now)
-    window = select_window(draft, settings.window_ops, settings.window_offset)
-    if not window:
+    movable = len(Draft(plan, now).movable_ops())
+    if movable == 0:
         return ImproveResult(plan.revision, None, None, "nothing to move", 0.0)
+    if movable <= settings.full_solve_limit:
+        candidate, status = _solve_window(
+            plan, now, settings, movable, 0, settings.time_limit, cancel
+        )
+        result_score = score(candidate) if candidate is not None else None
+        return ImproveResult(
+            plan.revision, candidate, result_score, status, time.monotonic() - began
+        )
+    return _rolling(plan, now, settings, cancel, began)
+
+
+def _rolling(
+    plan: Plan,
+    now: int,
+    settings: ImproverSettings,
+    cancel: threading.Event | None,
+    began: float,
+) -> ImproveResult:
+    working, best = plan, score(plan)
+    offset = settings.window_offset
+    statuses: list[str] = []
+    while cancel is None or not cancel.is_set():
+        remaining = settings.time_limit - (time.monotonic() - began)
+        if remaining < 0.05:
+            break
+        limit = min(settings.slice_seconds, remaining)
+        candidate, status = _solve_window(
+            working, now, settings, settings.window_ops, offset, limit, cancel
+        )
+        statuses.append(status)
+        offset += 1
+        if candidate is not None and score(candidate) < best:
+            working, best = candidate, score(candidate)
+    found = working if working is not plan else None
+    summary = f"rolling windows={len(statuses)} improved={found is not None}"
+    return ImproveResult(
+        plan.revision, found, best if found else None, summary, time.monotonic() - began
+    )
+
+
+def _solve_window(
+    plan: Plan,
+    now: int,
+    settings: ImproverSettings,
+    size: int,
+    offset: int,
+    time_limit: float,
+    cancel: threading.Event | None,
+) -> tuple[Plan | None, str]:
+    draft = Draft(plan, now)
+    window = select_window(draft, size, offset)
+    if not window:
+        return None, "nothing to move"
     model = build(draft, window, warm=settings.warm_start)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = settings.time_limit
+    solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = settings.workers
-    solver.parameters.random_seed = settings.seed
+    solver.parameters.random_seed = settings.seed + offset
     status = _solve(solver, model.model, cancel)
     name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return ImproveResult(plan.revision, None, None, name, time.monotonic() - began)
-    candidate = decode(draft, model, solver)
-    return ImproveResult(plan.revision, candidate, score(candidate), name, time.monotonic() - began)
+        return None, name
+    return decode(draft, model, solver), name
 
 
 def _solve(
