@@ -122,7 +122,8 @@ def pipeline_consumer_role(url: str, bootstrap: str, topic: str) -> None:
                 {"o": env.occurred_at.timestamp(), "ms": latency},
             )
 
-        runner = ConsumerRunner(f"bench-{topic}", [topic], handle, engine, settings)
+        uow = UnitOfWork(engine, size=2)
+        runner = ConsumerRunner(f"bench-{topic}", [topic], handle, uow, settings)
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop))
         await runner.assigned.wait()
@@ -130,6 +131,8 @@ def pipeline_consumer_role(url: str, bootstrap: str, topic: str) -> None:
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         stop.set()
         await task
+        await uow.close()
+        await engine.dispose()
 
     run_loop(run())
 

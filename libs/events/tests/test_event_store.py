@@ -142,3 +142,26 @@ async def test_snapshot_is_ignored_under_another_schema_key(store_engine: AsyncE
         snap = await load_snapshot(conn, stream, "v1")
         assert snap is not None and (snap.stream_version, snap.state) == (7, {"total": 42})
         assert await load_snapshot(conn, stream, "v2") is None
+
+
+async def test_rewind_makes_the_relay_read_every_event_from_a_position_again(
+    store_engine: AsyncEngine,
+) -> None:
+    from mes_events.relay import rewind
+
+    stream = sid()
+    async with store_engine.begin() as conn:
+        envs = await store.append(conn, stream, 0, [Counted(n=i) for i in range(6)], meta())
+    from_position = envs[3].position
+    assert from_position is not None
+    cursor = await rewind(store_engine, "r-test", "broker-x", from_position)
+    async with store_engine.connect() as conn:
+        saved = (
+            await conn.execute(
+                text("SELECT tx_id, position FROM relay_checkpoint WHERE relay = 'r-test'")
+            )
+        ).one()
+        page = await store.read_all(conn, cursor, limit=100_000)
+    assert Cursor(int(saved[0]), int(saved[1])) == cursor
+    again = {e.position for e in page.events}
+    assert {e.position for e in envs[3:]} <= again

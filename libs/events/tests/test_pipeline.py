@@ -74,11 +74,11 @@ async def running() -> AsyncIterator[Running]:
         await r.close()
 
 
-async def write(engine: AsyncEngine, streams: list[str], per_stream: int) -> None:
+async def write(uow: UnitOfWork, streams: list[str], per_stream: int) -> None:
     """One writer: one event per transaction, round-robin over its streams."""
     for version in range(per_stream):
         for stream in streams:
-            async with UnitOfWork(engine).transaction() as conn:
+            async with uow.transaction() as conn:
                 await store.append(conn, stream, version, [Counted(n=version)], meta())
 
 
@@ -130,11 +130,11 @@ def topic() -> str:
 
 
 async def test_eight_writers_twenty_thousand_events_each_once_in_order(
-    store_engine: AsyncEngine, kafka_settings: KafkaSettings
+    store_engine: AsyncEngine, store_uow: UnitOfWork, kafka_settings: KafkaSettings
 ) -> None:
     t, name = topic(), f"c-{uuid.uuid4().hex[:6]}"
     relay = Relay(f"r-{t}", t, store, store_engine, kafka_settings)
-    consumer = ConsumerRunner(name, [t], recorder(name), store_engine, kafka_settings)
+    consumer = ConsumerRunner(name, [t], recorder(name), store_uow, kafka_settings)
     async with store_engine.connect() as conn:
         before = int((await conn.execute(text("SELECT count(*) FROM stored_event"))).scalar_one())
     async with running() as r:
@@ -142,7 +142,7 @@ async def test_eight_writers_twenty_thousand_events_each_once_in_order(
         r.start(consumer.run(r.stop))
         # 8 writers x 25 streams x 100 versions = 20,000 single-event transactions
         writers = [[f"w{w}-s{s}-{uuid.uuid4().hex[:6]}" for s in range(25)] for w in range(8)]
-        await asyncio.gather(*(write(store_engine, streams, 100) for streams in writers))
+        await asyncio.gather(*(write(store_uow, streams, 100) for streams in writers))
         got = await wait_for_count(store_engine, name, before + 20_000, timeout=120)
     assert got == before + 20_000
     await assert_exactly_once_in_order(store_engine, name, before + 20_000)
@@ -150,7 +150,10 @@ async def test_eight_writers_twenty_thousand_events_each_once_in_order(
 
 
 async def test_fresh_broker_after_loss_nothing_lost_nothing_twice(
-    store_engine: AsyncEngine, broker: EmbeddedBroker | str, kafka_settings: KafkaSettings
+    store_engine: AsyncEngine,
+    store_uow: UnitOfWork,
+    broker: EmbeddedBroker | str,
+    kafka_settings: KafkaSettings,
 ) -> None:
     if not isinstance(broker, EmbeddedBroker):
         pytest.skip("needs the embedded broker to kill it")
@@ -160,15 +163,15 @@ async def test_fresh_broker_after_loss_nothing_lost_nothing_twice(
     streams = [f"loss-{i}-{uuid.uuid4().hex[:6]}" for i in range(10)]
     async with running() as r:
         r.start(Relay(f"r-{t}", t, store, store_engine, kafka_settings).run(r.stop))
-        r.start(ConsumerRunner(name, [t], recorder(name), store_engine, kafka_settings).run(r.stop))
-        await write(store_engine, streams, 50)
+        r.start(ConsumerRunner(name, [t], recorder(name), store_uow, kafka_settings).run(r.stop))
+        await write(store_uow, streams, 50)
         assert await wait_for_count(store_engine, name, before + 500, 60) == before + 500
     broker.restart_empty()  # everything the broker held is gone
     async with running() as r:  # "restart" relay and consumer as new processes would
         r.start(Relay(f"r-{t}", t, store, store_engine, kafka_settings).run(r.stop))
-        consumer = ConsumerRunner(name, [t], recorder(name), store_engine, kafka_settings)
+        consumer = ConsumerRunner(name, [t], recorder(name), store_uow, kafka_settings)
         r.start(consumer.run(r.stop))
-        await write_more(store_engine, streams, start=50, per_stream=30)
+        await write_more(store_uow, streams, start=50, per_stream=30)
         total = before + 500 + 300
         assert await wait_for_count(store_engine, name, total, 90) == total
         # the relay republished the whole store to the new broker: the consumer saw the
@@ -180,15 +183,15 @@ async def test_fresh_broker_after_loss_nothing_lost_nothing_twice(
     await assert_exactly_once_in_order(store_engine, name, total)
 
 
-async def write_more(engine: AsyncEngine, streams: list[str], start: int, per_stream: int) -> None:
+async def write_more(uow: UnitOfWork, streams: list[str], start: int, per_stream: int) -> None:
     for version in range(start, start + per_stream):
         for stream in streams:
-            async with UnitOfWork(engine).transaction() as conn:
+            async with uow.transaction() as conn:
                 await store.append(conn, stream, version, [Counted(n=version)], meta())
 
 
 async def test_poison_and_malformed_messages_go_to_dlq_and_the_rest_is_processed(
-    store_engine: AsyncEngine, kafka_settings: KafkaSettings
+    store_engine: AsyncEngine, store_uow: UnitOfWork, kafka_settings: KafkaSettings
 ) -> None:
     t, name = topic(), f"c-{uuid.uuid4().hex[:6]}"
     stream = f"poison-{uuid.uuid4().hex[:6]}"
@@ -208,7 +211,7 @@ async def test_poison_and_malformed_messages_go_to_dlq_and_the_rest_is_processed
     await producer.send_and_wait(t, b"{not json", key=b"x", headers=[("ce_id", b"1")])
     await producer.send_and_wait(t, b'{"n": 1}', key=b"y")
     await producer.stop()
-    consumer = ConsumerRunner(name, [t], handler, store_engine, kafka_settings)
+    consumer = ConsumerRunner(name, [t], handler, store_uow, kafka_settings)
     async with running() as r:
         r.start(Relay(f"r-{t}", t, store, store_engine, kafka_settings).run(r.stop))
         r.start(consumer.run(r.stop))

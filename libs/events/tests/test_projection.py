@@ -67,13 +67,15 @@ async def table_rows(engine: AsyncEngine) -> list[tuple[object, ...]]:
         return [tuple(r) for r in rows]
 
 
-async def test_rebuild_equals_live_processing(store_engine: AsyncEngine) -> None:
+async def test_rebuild_equals_live_processing(
+    store_engine: AsyncEngine, store_uow: UnitOfWork
+) -> None:
     async with store_engine.begin() as conn:
         await conn.run_sync(md.create_all)
     projection = CounterTotals()
-    await catch_up(store_engine, store, projection)
+    await catch_up(store_uow, store, projection)
     stop = asyncio.Event()
-    runner = ProjectionRunner(store_engine, store, [projection])
+    runner = ProjectionRunner(store_uow, store, [projection])
     task = asyncio.create_task(runner.run(stop))
 
     async def writer(w: int) -> None:
@@ -83,7 +85,7 @@ async def test_rebuild_equals_live_processing(store_engine: AsyncEngine) -> None
                 events: list[DomainEvent] = [Counted(n=version * w + 1)]
                 if version % 7 == 3:
                     events.append(Renamed(label=f"l{version}"))
-                async with UnitOfWork(store_engine).transaction() as conn:
+                async with store_uow.transaction() as conn:
                     current = await store.stream_version(conn, s)
                     await store.append(conn, s, current, events, meta())
 
@@ -100,6 +102,6 @@ async def test_rebuild_equals_live_processing(store_engine: AsyncEngine) -> None
     stop.set()
     await task
     assert len(live) == 40
-    replayed = await rebuild(store_engine, store, projection)
+    replayed = await rebuild(store_uow, store, projection)
     assert replayed == stored
     assert await table_rows(store_engine) == live

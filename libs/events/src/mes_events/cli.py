@@ -13,6 +13,7 @@ from mes_events.projection import Projection, rebuild
 from mes_events.relay import rewind
 from mes_events.settings import KafkaSettings
 from mes_events.store import EventStore
+from mes_events.uow import UnitOfWork
 
 
 async def republish(database_url: str, relay: str, bootstrap: str, from_position: int) -> None:
@@ -29,9 +30,11 @@ async def rebuild_projection(database_url: str, source: str, target: str) -> Non
     module, _, attr = target.partition(":")
     projection: Projection = getattr(importlib.import_module(module), attr)()
     engine = make_engine(database_url, pool_size=2)
+    uow = UnitOfWork(engine, size=1)
     try:
-        n = await rebuild(engine, EventStore(source), projection)
+        n = await rebuild(uow, EventStore(source), projection)
     finally:
+        await uow.close()
         await engine.dispose()
     print(f"rebuilt {projection.name} from {n} events")  # noqa: T201
 

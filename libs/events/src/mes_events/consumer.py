@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import Counter
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events.envelope import EventEnvelope, MalformedMessage
 from mes_events.kafka import ensure_topics, make_consumer, make_producer
@@ -101,15 +101,11 @@ class ConsumerRunner:
     name: str
     topics: Sequence[str]
     handler: Handler
-    engine: AsyncEngine
+    uow: UnitOfWork
     kafka: KafkaSettings
     retry_backoff_s: float = 0.05
-    uow: UnitOfWork | None = None
     assigned: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
-
-    def __post_init__(self) -> None:
-        self._uow = self.uow or UnitOfWork(self.engine)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; reconnects after broker failures."""
@@ -125,7 +121,7 @@ class ConsumerRunner:
                     await asyncio.wait_for(stop.wait(), timeout=1.0)
 
     async def has_history(self) -> bool:
-        async with self.engine.connect() as conn:
+        async with self.uow.engine.connect() as conn:
             return bool((await conn.execute(_ANY_TRACKED, {"consumer": self.name})).scalar())
 
     async def _session(self, stop: asyncio.Event) -> None:
@@ -152,7 +148,7 @@ class ConsumerRunner:
         parsed = [self._parse(r) for r in records]
         good = [p for p in parsed if p.envelope is not None]
         try:
-            async with self._uow.transaction() as conn:
+            async with self.uow.transaction() as conn:
                 outcomes = await self._apply(conn, [p.envelope for p in good if p.envelope])
         except Exception:
             outcomes = []
@@ -225,7 +221,7 @@ class ConsumerRunner:
         error = ""
         for attempt in range(1, self.kafka.max_attempts + 1):
             try:
-                async with self._uow.transaction() as conn:
+                async with self.uow.transaction() as conn:
                     return (await self._apply(conn, [p.envelope]))[0]
             except Exception as exc:
                 error = "".join(traceback.format_exception_only(exc)).strip()
@@ -240,7 +236,7 @@ class ConsumerRunner:
         await self._dead_letter(p, producer, error)
         # The stream moves on past the dead-lettered event, or its later events would wait
         # for it forever; the DLQ keeps it for a person to look at and replay.
-        async with self._uow.transaction() as conn:
+        async with self.uow.transaction() as conn:
             await conn.execute(_TRACK, [self._track_row(p.envelope)])
         return Outcome.DEAD_LETTER
 
@@ -255,7 +251,7 @@ class ConsumerRunner:
         ]
         # The row and the DLQ record go together: a redelivered record finds its row and is
         # not dead-lettered twice; a failed send rolls the row back and is tried again.
-        async with self._uow.transaction() as conn:
+        async with self.uow.transaction() as conn:
             first = (
                 await conn.execute(
                     _DEAD,

@@ -10,7 +10,7 @@ from typing import Protocol
 
 import structlog
 from sqlalchemy import Table, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events.envelope import EventEnvelope
 from mes_events.migration import NOTIFY_CHANNEL
@@ -46,10 +46,10 @@ _LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:name))")
 
 
 async def catch_up(
-    engine: AsyncEngine, store: EventStore, projection: Projection, *, page_size: int = 500
+    uow: UnitOfWork, store: EventStore, projection: Projection, *, page_size: int = 500
 ) -> tuple[int, bool]:
     """Apply every safely readable event the projection has not seen; (count, held back)."""
-    applied, uow = 0, UnitOfWork(engine)
+    applied = 0
     while True:
         async with uow.transaction() as conn:
             # The checkpoint and the rows it describes commit together: exactly once in effect.
@@ -75,10 +75,10 @@ async def catch_up(
 
 
 async def rebuild(
-    engine: AsyncEngine, store: EventStore, projection: Projection, *, page_size: int = 500
+    uow: UnitOfWork, store: EventStore, projection: Projection, *, page_size: int = 500
 ) -> int:
     """Empty the projection's tables and replay the whole store into them."""
-    async with UnitOfWork(engine).transaction() as conn:
+    async with uow.transaction() as conn:
         await conn.execute(_LOCK, {"name": f"projection:{projection.name}"})
         for table in projection.tables:
             # State and its tracking row are reset together, never one without the other.
@@ -86,7 +86,7 @@ async def rebuild(
         await conn.execute(_RESET, {"name": projection.name})
     applied = 0
     while True:
-        n, held_back = await catch_up(engine, store, projection, page_size=page_size)
+        n, held_back = await catch_up(uow, store, projection, page_size=page_size)
         applied += n
         if not held_back:
             return applied
@@ -97,7 +97,7 @@ async def rebuild(
 class ProjectionRunner:
     """Keeps projections current with the store, woken by the store's notifications."""
 
-    engine: AsyncEngine
+    uow: UnitOfWork
     store: EventStore
     projections: Sequence[Projection]
     idle_poll_s: float = 0.5
@@ -115,7 +115,7 @@ class ProjectionRunner:
                     await asyncio.wait_for(stop.wait(), timeout=1.0)
 
     async def _session(self, stop: asyncio.Event) -> None:
-        async with self.engine.connect() as listen_conn:
+        async with self.uow.engine.connect() as listen_conn:
             await listen_conn.execution_options(isolation_level="AUTOCOMMIT")
             raw = (await listen_conn.get_raw_connection()).driver_connection
             assert raw is not None
@@ -124,7 +124,7 @@ class ProjectionRunner:
                 self._wake.clear()
                 held = False
                 for projection in self.projections:
-                    _, held_back = await catch_up(self.engine, self.store, projection)
+                    _, held_back = await catch_up(self.uow, self.store, projection)
                     held = held or held_back
                 if held:
                     await asyncio.sleep(0.002)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events.envelope import EventEnvelope
 from mes_events.registry import DomainEvent
-from mes_events.uow import APPENDED
+from mes_events.uow import APPENDED, driver_of
 
 
 class ConcurrencyError(Exception):
@@ -160,9 +160,9 @@ class EventStore:
             "schema_versions": [e.version for e in events],
             "datas": [orjson.dumps(d).decode() for d in datas],
         }
-        driver = (await conn.get_raw_connection()).driver_connection
+        driver = driver_of(conn)
         try:
-            if driver is not None and driver.is_in_transaction():
+            if driver is not None:
                 # Inside a UnitOfWork transaction: skip SQLAlchemy's per-statement overhead.
                 rows = await driver.fetch(_APPEND_DRIVER, *params.values())
                 positions = [r[0] for r in rows]

@@ -26,6 +26,7 @@ from mes_events.embedded import (
     stop_embedded_postgres,
 )
 from mes_events.settings import KafkaSettings
+from mes_events.uow import UnitOfWork
 
 STORE_MIGRATIONS = Path(__file__).resolve().parent.parent / "alembic"
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -104,6 +105,14 @@ async def store_db_url(pg_server_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 async def store_engine(store_db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(store_db_url, pool_size=12)
+    engine = make_engine(store_db_url, pool_size=20)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def store_uow(store_engine: AsyncEngine) -> AsyncIterator[UnitOfWork]:
+    """The module's unit of work over `store_engine` (it holds up to 10 connections)."""
+    uow = UnitOfWork(store_engine)
+    yield uow
+    await uow.close()
