@@ -19,8 +19,12 @@ lint: install
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 
-typecheck: install
-	@$(RUN) mypy libs/events/src libs/events/tests services/scheduler/src bench
+typecheck: install  ## strict mypy, one package at a time (every package has a tests/ folder)
+	@for pkg in libs/events services/*; do \
+		tests=$$(find $$pkg/tests -name '*.py' -print -quit 2>/dev/null); \
+		$(RUN) mypy $$pkg/src $${tests:+$$pkg/tests} || exit 1; \
+	done
+	@$(RUN) mypy bench
 
 pytest: install
 	@$(RUN) pytest -q $(PYTEST_ARGS)

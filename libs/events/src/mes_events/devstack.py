@@ -8,6 +8,7 @@ from their stores, and consumers' dedupe makes the replay harmless.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import signal
@@ -37,8 +38,20 @@ class Service:
     env_prefix: str
 
 
-# Filled in by the service issues (orders 8001, scheduler 8002, quality 8003, inventory 8004).
-SERVICES: tuple[Service, ...] = ()
+# A service runs when its package has an entry point (`mes_<name>/__main__.py`).
+ALL_SERVICES: tuple[Service, ...] = (
+    Service("orders", "mes_orders", 8001, "ORDERS_"),
+    Service("scheduler", "mes_scheduler", 8002, "SCHEDULER_"),
+    Service("quality", "mes_quality", 8003, "QUALITY_"),
+    Service("inventory", "mes_inventory", 8004, "INVENTORY_"),
+)
+
+
+def _runnable(service: Service) -> bool:
+    return importlib.util.find_spec(f"{service.module}.__main__") is not None
+
+
+SERVICES = tuple(s for s in ALL_SERVICES if _runnable(s))
 
 
 def say(message: str) -> None:

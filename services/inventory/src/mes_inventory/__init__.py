@@ -1,0 +1,1 @@
+"""Inventory service: materials, lots, reservations, consumption and genealogy."""

@@ -1,0 +1,1 @@
+"""Orders service: production orders from ERP and CRM over REST."""

@@ -1,0 +1,1 @@
+"""Quality service: inspections, nonconformances, dispositions, SPC."""
