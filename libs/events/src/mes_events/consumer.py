@@ -134,9 +134,10 @@ class ConsumerRunner:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=1_000)
-                for records in batches.values():
-                    await self.handle_batch(records, producer)
                 if batches:
+                    # One transaction for the whole poll; a stream lives in one partition, so
+                    # concatenating partitions keeps every stream in order.
+                    await self.handle_batch([r for rs in batches.values() for r in rs], producer)
                     # After the database commits: a crash in between only redelivers.
                     await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
         finally:
@@ -144,7 +145,7 @@ class ConsumerRunner:
             await producer.stop()
 
     async def handle_batch(self, records: Sequence[Record], producer: AIOKafkaProducer) -> None:
-        """Apply a partition's records in one transaction; on failure, one by one with DLQ."""
+        """Apply records in one transaction; on failure, one by one with retries and DLQ."""
         parsed = [self._parse(r) for r in records]
         good = [p for p in parsed if p.envelope is not None]
         try:
