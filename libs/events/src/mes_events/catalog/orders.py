@@ -95,3 +95,7 @@ class OrderCompleted(DomainEvent, type_name="orders.OrderCompleted", version=1, 
     good_quantity: Pieces
     scrap_quantity: Pieces
     completed_at: AwareDatetime
+    on_time: bool | None = Field(
+        default=None,
+        description="Completed at or before the due time (added later; absent on older events).",
+    )

@@ -1,0 +1,59 @@
+"""Command handlers: load the order's stream, decide, append with its read model in one go."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mes_events.errors import NotFound, PreconditionFailed
+from mes_events.store import ConcurrencyError, EventStore, Metadata
+from mes_events.uow import UnitOfWork
+from mes_orders.adapters import read_model
+from mes_orders.domain.order import AmendOrder, CancelOrder, Command, decide, fold
+
+ATTEMPTS = 3
+
+
+async def amend_order(
+    uow: UnitOfWork, store: EventStore, cmd: AmendOrder, meta: Metadata, *, if_match: int | None
+) -> int:
+    """Amend quantity, due time or priority; returns the stream version after it."""
+    return await _handle(uow, store, cmd, meta, if_match=if_match)
+
+
+async def cancel_order(
+    uow: UnitOfWork, store: EventStore, cmd: CancelOrder, meta: Metadata, *, if_match: int | None
+) -> int:
+    """Cancel an open order; returns the stream version after it."""
+    return await _handle(uow, store, cmd, meta, if_match=if_match)
+
+
+async def _handle(
+    uow: UnitOfWork, store: EventStore, cmd: Command, meta: Metadata, *, if_match: int | None
+) -> int:
+    # A concurrent writer moved the stream: reload and decide again (STYLE.md: up to 3 times),
+    # then the ConcurrencyError becomes a 409. With If-Match the reload turns it into a 412.
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with uow.transaction() as conn:
+                return await _decide_and_append(conn, store, cmd, meta, if_match)
+        except ConcurrencyError:
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _decide_and_append(
+    conn: AsyncConnection, store: EventStore, cmd: Command, meta: Metadata, if_match: int | None
+) -> int:
+    envelopes = await store.read_stream(conn, cmd.order_id)
+    version = len(envelopes)
+    if version == 0:
+        raise NotFound(f"order {cmd.order_id} not found")
+    if if_match is not None and if_match != version:
+        raise PreconditionFailed(
+            f"order {cmd.order_id} is at version {version}, not {if_match}: reload and retry"
+        )
+    new = decide(cmd, fold(e.payload() for e in envelopes))
+    stored = await store.append(conn, cmd.order_id, version, new, meta)
+    await read_model.apply(conn, stored)
+    return version + len(stored)

@@ -1,0 +1,123 @@
+"""Order intake: idempotent creates by ERP reference, committed in groups under load.
+
+Why groups: one transaction per request caps creates at the database's commit rate. Requests
+that arrive while transactions are in flight queue up and the next free committer takes up to
+`max_batch` of them into one transaction. An idle service still commits each request at once,
+so grouping adds no latency when there is nothing to group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+
+import orjson
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mes_events.catalog.orders import OrderReceived
+from mes_events.errors import DomainError
+from mes_events.store import EventStore, Metadata
+from mes_events.uow import UnitOfWork
+from mes_orders.adapters import read_model
+from mes_orders.domain.order import INITIAL, ReceiveOrder, decide
+
+log = structlog.get_logger("mes.orders.intake")
+
+# Order ids derive from the ERP reference, so a retried create lands on the same stream.
+ORDER_NAMESPACE = uuid.UUID("6f1c9f8e-2a43-5d0b-9b7e-0c5a2d7e4b11")
+
+
+def order_id_for(external_ref: str) -> str:
+    return str(uuid.uuid5(ORDER_NAMESPACE, external_ref))
+
+
+def request_hash(body: object) -> str:
+    """A digest of a request body's meaning (key order and whitespace do not matter)."""
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    order_id: str
+    created: bool
+
+
+@dataclass
+class _Request:
+    command: ReceiveOrder
+    digest: str
+    meta: Metadata
+    done: asyncio.Future[Placed]
+
+
+@dataclass
+class Intake:
+    """Receives orders; concurrent calls share transactions (group commit)."""
+
+    uow: UnitOfWork
+    store: EventStore
+    max_batch: int = 64
+    max_committers: int = 4
+    _queue: deque[_Request] = field(default_factory=deque, init=False)
+    _committers: int = field(default=0, init=False)
+
+    async def place(self, command: ReceiveOrder, digest: str, meta: Metadata) -> Placed:
+        """Store the order, or return the one under the same reference; 409 if it differs."""
+        done: asyncio.Future[Placed] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Request(command, digest, meta, done))
+        if self._committers < self.max_committers:
+            self._committers += 1
+            asyncio.get_running_loop().create_task(self._drain())
+        return await done
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                n = min(len(self._queue), self.max_batch)
+                await self._commit([self._queue.popleft() for _ in range(n)])
+        finally:
+            self._committers -= 1
+
+    async def _commit(self, batch: list[_Request]) -> None:
+        try:
+            async with self.uow.transaction() as conn:
+                results = [await self._place(conn, r) for r in batch]
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0], exc)
+                return
+            log.warning("intake.batch_failed", size=len(batch), error=repr(exc))
+            for r in batch:  # one bad request must not fail the others: retry each alone
+                await self._commit([r])
+            return
+        for r, result in zip(batch, results, strict=True):
+            _settle(r, result)
+
+    async def _place(self, conn: AsyncConnection, r: _Request) -> Placed | Exception:
+        events = decide(r.command, INITIAL)
+        received = events[0]
+        assert isinstance(received, OrderReceived)
+        if await read_model.insert_received(conn, received, r.digest, r.meta.occurred_at):
+            await self.store.append(conn, r.command.order_id, 0, events, r.meta)
+            return Placed(r.command.order_id, created=True)
+        existing = await read_model.find_by_ref(conn, r.command.external_ref)
+        if existing is not None and existing.request_hash == r.digest:
+            return Placed(existing.order_id, created=False)
+        return DomainError(
+            f"external_ref {r.command.external_ref!r} is already order "
+            f"{existing.order_id if existing else r.command.order_id} with a different body"
+        )
+
+
+def _settle(r: _Request, result: Placed | Exception) -> None:
+    # The caller may have gone away (client disconnect cancels its future).
+    with contextlib.suppress(asyncio.InvalidStateError):
+        if isinstance(result, Exception):
+            r.done.set_exception(result)
+        else:
+            r.done.set_result(result)

@@ -1,0 +1,23 @@
+"""Settings of the orders service (environment variables prefixed ORDERS_)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from mes_events.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Database, broker and HTTP settings, plus the intake limits of the orders API."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ORDERS_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    service: str = "orders"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/mes_orders"
+    http_port: int = 8001
+    max_body_bytes: int = Field(1_048_576, ge=1_024, description="larger request bodies get 413")
+    # Concurrent creates are committed together, up to this many per transaction.
+    intake_batch_size: int = Field(64, ge=1)
