@@ -7,13 +7,15 @@ held, so genealogy (which lot went into which order) reads off one lot's stream.
 
 from __future__ import annotations
 
-from typing import Self
+from decimal import Decimal
+from typing import Annotated, Self
 
-from pydantic import AwareDatetime, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from mes_events.catalog.common import (
     Code,
     PositiveQuantity,
+    Quantity,
     Seq,
     SignedQuantity,
     Text,
@@ -33,6 +35,13 @@ class MaterialRegistered(
     material_id: Code
     name: Text
     unit: Unit
+    # Added (optional, defaults keep older events valid): planning data for reorder alerts.
+    reorder_point: Quantity = Field(
+        default=Decimal(0), description="Alert when available stock falls below this."
+    )
+    lead_time_days: Annotated[int, Field(ge=0)] = Field(
+        default=0, description="Days from order to arrival at the supplier's usual pace."
+    )
 
 
 class MaterialArrived(
@@ -57,6 +66,9 @@ class MaterialReserved(
     order_id: Code
     operation_seq: Seq
     quantity: PositiveQuantity
+    # Added (optional): what the order's operation still misses of this material after this
+    # reservation; 0 means its material is all there. None on events written before the field.
+    missing_quantity: Quantity | None = None
 
 
 class MaterialShortage(
@@ -88,6 +100,15 @@ class MaterialConsumed(
     operation_seq: Seq
     job_id: Code | None = None
     quantity: PositiveQuantity
+    # Added (optional): how much of `quantity` came out of this order operation's reservation
+    # on the lot (the rest was free stock). None on events written before the field.
+    reserved_quantity: Quantity | None = None
+
+    @model_validator(mode="after")
+    def _reserved_within_quantity(self) -> Self:
+        if self.reserved_quantity is not None and self.reserved_quantity > self.quantity:
+            raise ValueError("reserved_quantity exceeds quantity")
+        return self
 
 
 class LotQuarantined(DomainEvent, type_name="inventory.LotQuarantined", version=1, stream_type=LOT):

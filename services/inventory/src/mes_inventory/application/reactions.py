@@ -1,0 +1,93 @@
+"""Reactions to other services' events, inside the consumer's tracking transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from mes_events.catalog.orders import OrderAmended, OrderCancelled, OrderCompleted, OrderReceived
+from mes_events.catalog.scheduler import JobCompleted
+from mes_inventory.adapters import queries
+from mes_inventory.application import engine
+from mes_inventory.application.stock_tx import StockTx
+from mes_inventory.domain.requirement import Requirement
+
+_DEMAND = text(
+    """
+    INSERT INTO demand (order_id, quantity, priority, due_at, status)
+    VALUES (:order_id, :quantity, :priority, :due_at, 'open') ON CONFLICT DO NOTHING
+    RETURNING order_id
+    """
+)
+_REQUIREMENT = text(
+    """
+    INSERT INTO requirement (order_id, operation_seq, material_id, quantity_per_unit, required)
+    VALUES (:order_id, :operation_seq, :material_id, :qpu, :qpu * :quantity)
+    """
+)
+_AMEND = text(
+    """
+    UPDATE demand SET quantity = coalesce(:quantity, quantity),
+        priority = coalesce(:priority, priority), due_at = coalesce(:due_at, due_at)
+    WHERE order_id = :order_id AND status = 'open' RETURNING quantity
+    """
+)
+_REQUIRED = text(
+    "UPDATE requirement SET required = quantity_per_unit * :quantity WHERE order_id = :order_id"
+)
+_CLOSE = text(
+    "UPDATE demand SET status = :status WHERE order_id = :order_id AND status = 'open'"
+    " RETURNING order_id"
+)
+
+
+async def order_received(tx: StockTx, event: OrderReceived) -> None:
+    """Record the order's material needs and reserve them, or record shortages."""
+    new = await tx.conn.execute(_DEMAND, {**event.model_dump(include={"order_id", "quantity",
+                                "priority", "due_at"})})  # fmt: skip
+    if new.first() is None:
+        return
+    per_unit: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for m in event.materials:  # one BOM may list a material twice for one operation
+        per_unit[(m.operation_seq, m.material_id)] += m.quantity_per_unit
+    rows = [
+        {"order_id": event.order_id, "operation_seq": seq, "material_id": mid, "qpu": qpu,
+         "quantity": event.quantity}
+        for (seq, mid), qpu in sorted(per_unit.items())
+    ]  # fmt: skip
+    if rows:
+        await tx.conn.execute(_REQUIREMENT, rows)
+        await engine.reserve(tx, await queries.requirements_of_order(tx.conn, event.order_id))
+
+
+async def order_amended(tx: StockTx, event: OrderAmended) -> None:
+    """A new quantity reserves more (or shortages) or releases the excess; else re-ranks."""
+    changed = await tx.conn.execute(_AMEND, event.model_dump(include={"order_id", "quantity",
+                                    "priority", "due_at"}))  # fmt: skip
+    if changed.first() is None or event.quantity is None:
+        return
+    await tx.conn.execute(_REQUIRED, {"order_id": event.order_id, "quantity": event.quantity})
+    reqs = await queries.requirements_of_order(tx.conn, event.order_id)
+    await engine.rebalance(tx, reqs, "order quantity reduced")
+
+
+async def order_closed(tx: StockTx, event: OrderCancelled | OrderCompleted) -> None:
+    """A cancelled or completed order gives back everything it still holds."""
+    status = "cancelled" if isinstance(event, OrderCancelled) else "completed"
+    closed = await tx.conn.execute(_CLOSE, {"order_id": event.order_id, "status": status})
+    if closed.first() is None:
+        return
+    held: list[Requirement] = [
+        r for r in await queries.requirements_of_order(tx.conn, event.order_id) if r.reserved > 0
+    ]
+    for req in held:
+        await engine.release(tx, req, req.reserved, f"order {status}")
+    await engine.refill(tx, {r.material_id for r in held})
+
+
+async def job_completed(tx: StockTx, event: JobCompleted) -> None:
+    """Backflush the operation's materials for the pieces made, good and scrap."""
+    pieces = event.good_quantity + event.scrap_quantity
+    await engine.backflush(tx, event.order_id, event.operation_seq, pieces, event.job_id)

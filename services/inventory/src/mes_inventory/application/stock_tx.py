@@ -1,0 +1,72 @@
+"""One write transaction over inventory streams: lock, load, append, project — together."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mes_events.catalog.inventory import MATERIAL
+from mes_events.envelope import EventEnvelope
+from mes_events.registry import DomainEvent
+from mes_events.store import EventStore, Metadata
+from mes_inventory.adapters import queries
+from mes_inventory.domain.stock import MaterialStock
+from mes_inventory.projections.stock import StockProjection
+
+PROJECTION = StockProjection()
+
+
+def lot_stream(lot_id: str) -> str:
+    return f"lot-{lot_id}"
+
+
+def material_stream(material_id: str) -> str:
+    return f"material-{material_id}"
+
+
+def stream_of(event: DomainEvent) -> str:
+    """Lot events go to the lot's stream, material events to the material's."""
+    if event.stream_type == MATERIAL:
+        return material_stream(str(getattr(event, "material_id")))  # noqa: B009
+    return lot_stream(str(getattr(event, "lot_id")))  # noqa: B009
+
+
+@dataclass
+class StockTx:
+    """Appends decided events at the versions the decision saw, and projects them inline."""
+
+    conn: AsyncConnection
+    store: EventStore
+    meta: Metadata
+    versions: dict[str, int] = field(default_factory=dict)
+    appended: list[EventEnvelope] = field(default_factory=list)
+    locked: set[str] = field(default_factory=set)
+
+    async def stock(self, material_id: str, lot_ids: Sequence[str] = ()) -> MaterialStock:
+        """Lock the material (once per transaction) and load its balances."""
+        if material_id not in self.locked:
+            await queries.lock_material(self.conn, material_id)
+            self.locked.add(material_id)
+        stock = await queries.load_stock(self.conn, material_id, lot_ids)
+        stock.version = await self.store.stream_version(self.conn, material_stream(material_id))
+        self.versions[material_stream(material_id)] = stock.version
+        for lot in stock.lots.values():
+            self.versions[lot_stream(lot.lot_id)] = lot.version
+        return stock
+
+    async def emit(self, events: Sequence[DomainEvent]) -> list[EventEnvelope]:
+        """Append each run of events of one stream in one call; a stale version raises."""
+        out: list[EventEnvelope] = []
+        for stream_id, run in groupby(events, key=stream_of):
+            batch = list(run)
+            expected = self.versions.get(stream_id, 0)
+            envelopes = await self.store.append(self.conn, stream_id, expected, batch, self.meta)
+            self.versions[stream_id] = expected + len(batch)
+            for env in envelopes:
+                await PROJECTION(self.conn, env)
+            out += envelopes
+        self.appended += out
+        return out
