@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from mes_events.envelope import EventEnvelope, MalformedMessage
 from mes_events.kafka import ensure_topics, make_consumer, make_producer
 from mes_events.settings import KafkaSettings
+from mes_events.supervise import run_until_stopped
 from mes_events.uow import UnitOfWork
 
 log = structlog.get_logger("mes.consumer")
@@ -109,16 +109,12 @@ class ConsumerRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; reconnects after broker failures."""
-        while not stop.is_set():
-            try:
-                await self._session(stop)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("consumer.restart", consumer=self.name, error=repr(exc))
-                self.assigned.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+        await run_until_stopped(
+            f"consumer:{self.name}",
+            lambda: self._session(stop),
+            stop,
+            on_failure=lambda _: self.assigned.clear(),
+        )
 
     async def has_history(self) -> bool:
         async with self.uow.engine.connect() as conn:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from mes_events.envelope import EventEnvelope
 from mes_events.migration import NOTIFY_CHANNEL
 from mes_events.store import START, Cursor, EventStore
+from mes_events.supervise import run_until_stopped
 from mes_events.uow import UnitOfWork
 
 log = structlog.get_logger("mes.projection")
@@ -104,15 +105,8 @@ class ProjectionRunner:
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self._session(stop)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("projection.restart", error=repr(exc))
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+        """Keep the projections current until `stop` is set."""
+        await run_until_stopped("projections", lambda: self._session(stop), stop)
 
     async def _session(self, stop: asyncio.Event) -> None:
         async with self.uow.engine.connect() as listen_conn:

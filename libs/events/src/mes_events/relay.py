@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -17,6 +16,7 @@ from mes_events.kafka import broker_identity, ensure_topics, make_producer
 from mes_events.migration import NOTIFY_CHANNEL
 from mes_events.settings import KafkaSettings
 from mes_events.store import START, Cursor, EventStore
+from mes_events.supervise import run_until_stopped
 
 log = structlog.get_logger("mes.relay")
 
@@ -71,18 +71,12 @@ class Relay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; reconnects (and republishes) after broker failures."""
-        while not stop.is_set():
-            try:
-                await self._session(stop)
-            except asyncio.CancelledError:
-                raise
-            except (
-                Exception
-            ) as exc:  # any broker/database failure: back off, resume from checkpoint
-                REPUBLISHES.labels(self.name).inc()
-                log.warning("relay.restart", relay=self.name, error=repr(exc))
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+        await run_until_stopped(
+            f"relay:{self.name}",
+            lambda: self._session(stop),
+            stop,
+            on_failure=lambda _: REPUBLISHES.labels(self.name).inc(),
+        )
 
     async def _session(self, stop: asyncio.Event) -> None:
         broker = await broker_identity(self.kafka)

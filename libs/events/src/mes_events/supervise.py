@@ -1,0 +1,37 @@
+"""Keep a long-running session (relay, consumer, projections) alive across failures."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+log = structlog.get_logger("mes.supervise")
+
+
+async def run_until_stopped(
+    name: str,
+    session: Callable[[], Awaitable[None]],
+    stop: asyncio.Event,
+    *,
+    on_failure: Callable[[Exception], None] | None = None,
+    backoff_s: float = 1.0,
+) -> None:
+    """Run `session` again after any failure (after a pause) until `stop` is set.
+
+    Sessions resume from durable state (checkpoints, tracked versions), so a restart after a
+    broker or database failure loses nothing; it may only repeat work that dedupe absorbs.
+    """
+    while not stop.is_set():
+        try:
+            await session()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("session.restart", session=name, error=repr(exc))
+            if on_failure is not None:
+                on_failure(exc)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=backoff_s)
