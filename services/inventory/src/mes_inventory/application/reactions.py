@@ -24,7 +24,8 @@ _DEMAND = text(
 _REQUIREMENT = text(
     """
     INSERT INTO requirement (order_id, operation_seq, material_id, quantity_per_unit, required)
-    VALUES (:order_id, :operation_seq, :material_id, :qpu, :qpu * :quantity)
+    VALUES (:order_id, :operation_seq, :material_id, :qpu,
+            CAST(:qpu AS numeric) * CAST(:quantity AS numeric))
     """
 )
 _AMEND = text(
@@ -35,7 +36,8 @@ _AMEND = text(
     """
 )
 _REQUIRED = text(
-    "UPDATE requirement SET required = quantity_per_unit * :quantity WHERE order_id = :order_id"
+    "UPDATE requirement SET required = quantity_per_unit * CAST(:quantity AS numeric)"
+    " WHERE order_id = :order_id"
 )
 _CLOSE = text(
     "UPDATE demand SET status = :status WHERE order_id = :order_id AND status = 'open'"

@@ -45,6 +45,8 @@ _HOLD_ADD = text(
     DO UPDATE SET quantity = reservation.quantity + excluded.quantity
     """
 )
+# The CHECKs apply to the row proposed for insertion too, so decreases go in `:less`, applied
+# only on conflict (a decrease always finds its row).
 # A hold that drops to zero is deleted (its CHECK keeps quantities positive).
 _HOLD_SUB = text(
     """
@@ -63,7 +65,7 @@ _USAGE = text(
     INSERT INTO order_material (order_id, operation_seq, material_id, reserved, consumed)
     VALUES (:order_id, :operation_seq, :material_id, :reserved, :consumed)
     ON CONFLICT (order_id, operation_seq, material_id) DO UPDATE
-    SET reserved = order_material.reserved + excluded.reserved,
+    SET reserved = order_material.reserved + excluded.reserved - CAST(:less AS numeric),
         consumed = order_material.consumed + excluded.consumed
     """
 )
@@ -128,15 +130,15 @@ def _none(_: dict[str, Any]) -> dict[str, Any]:
 
 
 def _reserved(row: dict[str, Any]) -> dict[str, Any]:
-    return {"reserved": row["quantity"], "consumed": Decimal(0)}
+    return {"reserved": row["quantity"], "less": Decimal(0), "consumed": Decimal(0)}
 
 
 def _released(row: dict[str, Any]) -> dict[str, Any]:
-    return {"reserved": -row["quantity"], "consumed": Decimal(0)}
+    return {"reserved": Decimal(0), "less": row["quantity"], "consumed": Decimal(0)}
 
 
 def _consumed(row: dict[str, Any]) -> dict[str, Any]:
-    return {"reserved": -row["reserved_quantity"], "consumed": row["quantity"]}
+    return {"reserved": Decimal(0), "less": row["reserved_quantity"], "consumed": row["quantity"]}
 
 
 def _hold_of_consumed(row: dict[str, Any]) -> dict[str, Any]:
