@@ -84,7 +84,7 @@ _MATERIAL = text(
     VALUES (:order_id, :material_id, :reserved, :missing, :consumed, :at)
     ON CONFLICT (order_id, material_id) DO UPDATE SET
         reserved_quantity = order_material_v1.reserved_quantity + excluded.reserved_quantity,
-        missing_quantity = CASE WHEN :shortage THEN excluded.missing_quantity
+        missing_quantity = CASE WHEN :says_missing THEN excluded.missing_quantity
             ELSE greatest(order_material_v1.missing_quantity - excluded.reserved_quantity, 0) END,
         consumed_quantity = order_material_v1.consumed_quantity + excluded.consumed_quantity,
         updated_at = excluded.updated_at
@@ -198,13 +198,15 @@ def _material_row(
         "missing": 0,
         "consumed": 0,
         "at": env.occurred_at,
-        "shortage": isinstance(e, MaterialShortage),
+        "says_missing": False,
     }
     match e:
         case MaterialReserved():
             row["reserved"] = e.quantity
+            if e.missing_quantity is not None:
+                row["missing"], row["says_missing"] = e.missing_quantity, True
         case MaterialShortage():
-            row["missing"] = e.missing_quantity
+            row["missing"], row["says_missing"] = e.missing_quantity, True
         case MaterialConsumed():
             row["consumed"] = e.quantity
     return row
