@@ -12,12 +12,16 @@ from mes_scheduler.planning.result import RepairResult
 
 @dataclass(frozen=True, slots=True)
 class OrderAdded:
+    """A new order to plan."""
+
     at: int
     order: Order
 
 
 @dataclass(frozen=True, slots=True)
 class OrderAmended:
+    """Quantity, due date or priority changed (None: unchanged)."""
+
     at: int
     order_id: str
     quantity: int | None = None
@@ -27,12 +31,16 @@ class OrderAmended:
 
 @dataclass(frozen=True, slots=True)
 class OrderCancelled:
+    """The order's open operations leave the plan."""
+
     at: int
     order_id: str
 
 
 @dataclass(frozen=True, slots=True)
 class MaterialChanged:
+    """Material released or short: the operation can start from `available_at`."""
+
     at: int
     op_id: str
     available_at: int
@@ -40,6 +48,8 @@ class MaterialChanged:
 
 @dataclass(frozen=True, slots=True)
 class OperationStarted:
+    """Actual start on a work center."""
+
     at: int
     op_id: str
     work_center: str
@@ -47,12 +57,16 @@ class OperationStarted:
 
 @dataclass(frozen=True, slots=True)
 class OperationCompleted:
+    """Actual end, at `at`."""
+
     at: int
     op_id: str
 
 
 @dataclass(frozen=True, slots=True)
 class WorkCenterDown:
+    """Unplanned downtime from `at`, expected to last until `until`."""
+
     at: int
     work_center: str
     until: int
@@ -60,12 +74,16 @@ class WorkCenterDown:
 
 @dataclass(frozen=True, slots=True)
 class WorkCenterUp:
+    """The work center is back at `at`."""
+
     at: int
     work_center: str
 
 
 @dataclass(frozen=True, slots=True)
 class ReworkInserted:
+    """A rework step after `after_op_id` in the order's routing."""
+
     at: int
     operation: Operation
     after_op_id: str | None
@@ -73,6 +91,8 @@ class ReworkInserted:
 
 @dataclass(frozen=True, slots=True)
 class ScrapMadeUp:
+    """Extra quantity to make up for scrap."""
+
     at: int
     order_id: str
     extra_quantity: int

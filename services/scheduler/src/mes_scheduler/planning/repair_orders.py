@@ -42,13 +42,23 @@ def order_added(
     for op in order.operations:
         insert(draft, op.id)
     inserted = finish(draft)
-    if len(draft.movable_ops()) > settings.regenerate_limit:
+    if _more_movable_than(draft, settings.regenerate_limit):
         return inserted
     other = Draft(plan, now)
     add_order_ops(other, order)
     regenerate(other, settings.rule)
     regenerated = finish(other, plan.slots)
     return _better(inserted, regenerated)
+
+
+def _more_movable_than(draft: Draft, limit: int) -> bool:
+    count = 0
+    for op_id in draft.operations:
+        if not draft.is_frozen(op_id):
+            count += 1
+            if count > limit:
+                return True
+    return False
 
 
 def _better(a: RepairResult, b: RepairResult) -> RepairResult:
