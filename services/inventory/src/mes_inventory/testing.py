@@ -13,7 +13,7 @@ from mes_events.catalog.common import MaterialRequirement, RoutingOperation
 from mes_events.catalog.orders import OrderReceived
 from mes_events.envelope import EventEnvelope
 from mes_events.registry import DomainEvent
-from mes_inventory.application.context import Inventory
+from mes_inventory.application.context import Inventory, retrying
 from mes_inventory.consumers.reactions import subscription
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -48,11 +48,16 @@ class Foreign:
 
 
 async def react(inv: Inventory, *envelopes: EventEnvelope) -> None:
-    """Apply foreign events as the consumer does: the handler inside one transaction."""
+    """Apply foreign events as the consumer does: the handler inside one transaction, run
+    again in a new one on a version conflict (the consumer retries the same way)."""
     handler = subscription(inv).handler
-    async with inv.uow.transaction() as conn:
-        for env in envelopes:
-            await handler(conn, env)
+
+    async def attempt() -> None:
+        async with inv.uow.transaction() as conn:
+            for env in envelopes:
+                await handler(conn, env)
+
+    await retrying(attempt)
 
 
 def order(

@@ -63,6 +63,11 @@ async def lock_material(conn: AsyncConnection, material_id: str) -> None:
     await conn.execute(_LOCK, {"key": f"inventory.material:{material_id}"})
 
 
+async def lock_idempotency_key(conn: AsyncConnection, key: str) -> None:
+    """Serialise requests carrying one Idempotency-Key: the second one sees the first's answer."""
+    await conn.execute(_LOCK, {"key": f"inventory.idempotency:{key}"})
+
+
 async def load_stock(
     conn: AsyncConnection, material_id: str, lot_ids: Sequence[str] = ()
 ) -> MaterialStock:

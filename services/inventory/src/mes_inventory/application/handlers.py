@@ -67,6 +67,7 @@ async def receive(
     async def attempt() -> tuple[Any, bool]:
         async with inv.uow.transaction() as conn:
             if r.idempotency_key is not None:
+                await queries.lock_idempotency_key(conn, r.idempotency_key)
                 seen = (await conn.execute(_KEY, {"key": r.idempotency_key})).first()
                 if seen is not None:
                     if seen[0] != r.request_hash:
