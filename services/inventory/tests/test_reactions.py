@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from mes_events.catalog.orders import OrderAmended, OrderCancelled
+from mes_events.catalog.quality import DispositionDecided, NonconformanceRaised, UseAsIs
 from mes_events.catalog.scheduler import JobCompleted
 from mes_inventory.application.context import Inventory
 from mes_inventory.testing import T0, Foreign, balances_hold, order, react
@@ -167,3 +168,37 @@ async def test_below_reorder_point_alert(client: httpx.AsyncClient, inv: Invento
     alert = next(a for a in (await client.get("/alerts")).json()["below_reorder_point"]
                  if a["material_id"] == "G")  # fmt: skip
     assert (alert["available"], alert["reorder_point"], alert["lead_time_days"]) == ("15", "20", 3)
+
+
+async def test_nonconformance_on_a_lot_holds_it_and_use_as_is_releases_it(
+    client: httpx.AsyncClient, inv: Inventory
+) -> None:
+    ncrs = Foreign("mes/quality", "ncr")
+    await receive(client, "H", "H-1", "10", day=1)
+    await receive(client, "H", "H-2", "10", day=2)
+    await react(inv, ORDERS.envelope("N1", order("N1", {"H": "1"}, quantity=15)))
+    raised = NonconformanceRaised(
+        ncr_id="NCR-1",
+        order_id="N1",
+        operation_seq=10,
+        quantity=1,
+        defect_code="cert",
+        description="no mill cert",
+        lot_id="H-1",
+    )
+    await react(inv, ncrs.envelope("NCR-1", raised))
+    lots = {x["lot_id"]: x for x in (await client.get("/materials/H")).json()["lots"]}
+    assert lots["H-1"]["quarantined"] and lots["H-1"]["hold_reason"] == "NCR NCR-1: cert"
+    assert (await needs(client, "N1"))[0]["short"] == "5"
+    as_is = DispositionDecided(
+        ncr_id="NCR-1",
+        order_id="N1",
+        operation_seq=10,
+        decided_by="qa",
+        disposition=UseAsIs(kind="use_as_is", justification="cert found"),
+    )
+    await react(inv, ncrs.envelope("NCR-1", as_is))
+    lots = {x["lot_id"]: x for x in (await client.get("/materials/H")).json()["lots"]}
+    assert not lots["H-1"]["quarantined"]
+    assert (await needs(client, "N1"))[0]["short"] == "0"
+    await balances_hold(inv)

@@ -53,6 +53,8 @@ lot = Table(
     Column("reserved", Numeric, nullable=False, server_default="0"),
     Column("quarantined", Boolean, nullable=False, server_default="false"),
     Column("hold_reason", Text),
+    # The nonconformance that put the lot on hold (0002): its disposition may release it.
+    Column("hold_ncr_id", Text, index=True),
     Column("version", Integer, nullable=False),
     CheckConstraint("on_hand = received + adjusted - consumed", name="balance"),
     CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),

@@ -8,9 +8,11 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from mes_events.catalog.orders import OrderAmended, OrderCancelled, OrderCompleted, OrderReceived
+from mes_events.catalog.quality import DispositionDecided, NonconformanceRaised, UseAsIs
 from mes_events.catalog.scheduler import JobCompleted
 from mes_inventory.adapters import queries
 from mes_inventory.application import engine
+from mes_inventory.application.handlers import set_hold
 from mes_inventory.application.stock_tx import StockTx
 from mes_inventory.domain.requirement import Requirement
 
@@ -93,3 +95,24 @@ async def job_completed(tx: StockTx, event: JobCompleted) -> None:
     """Backflush the operation's materials for the pieces made, good and scrap."""
     pieces = event.good_quantity + event.scrap_quantity
     await engine.backflush(tx, event.order_id, event.operation_seq, pieces, event.job_id)
+
+
+_HELD_BY = text("SELECT lot_id FROM lot WHERE hold_ncr_id = :ncr_id AND quarantined")
+
+
+async def nonconformance_raised(tx: StockTx, event: NonconformanceRaised) -> None:
+    """A nonconformance naming one of our lots puts that lot on hold."""
+    if event.lot_id is None or await queries.lot_material(tx.conn, event.lot_id) is None:
+        return
+    reason = f"NCR {event.ncr_id}: {event.defect_code}"
+    await set_hold(tx, event.lot_id, reason, held=True, ncr_id=event.ncr_id)
+
+
+async def disposition_decided(tx: StockTx, event: DispositionDecided) -> None:
+    """`use as is` releases the lots its nonconformance held; scrap and rework keep them held
+    (writing off or reworking material is a person's count or release)."""
+    if not isinstance(event.disposition, UseAsIs):
+        return
+    for (lot_id,) in (await tx.conn.execute(_HELD_BY, {"ncr_id": event.ncr_id})).all():
+        reason = f"NCR {event.ncr_id} use as is: {event.disposition.justification}"
+        await set_hold(tx, lot_id, reason[:2000], held=False)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events import topics
 from mes_events.catalog.orders import OrderAmended, OrderCancelled, OrderCompleted, OrderReceived
+from mes_events.catalog.quality import DispositionDecided, NonconformanceRaised
 from mes_events.catalog.scheduler import JobCompleted
 from mes_events.envelope import EventEnvelope
 from mes_events.service import Subscription
@@ -23,6 +24,8 @@ REACTIONS: dict[str, Reaction] = {
     OrderCancelled.type_name: reactions.order_closed,
     OrderCompleted.type_name: reactions.order_closed,
     JobCompleted.type_name: reactions.job_completed,
+    NonconformanceRaised.type_name: reactions.nonconformance_raised,
+    DispositionDecided.type_name: reactions.disposition_decided,
 }
 
 

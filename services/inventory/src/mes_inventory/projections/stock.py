@@ -96,7 +96,7 @@ _ADJUST = text(
 )
 _HOLD_LOT = text(
     "UPDATE lot SET quarantined = :held, hold_reason = CASE WHEN :held THEN :reason END,"
-    " version = :v WHERE lot_id = :lot_id"
+    " hold_ncr_id = CASE WHEN :held THEN :ncr_id END, version = :v WHERE lot_id = :lot_id"
 )
 
 
@@ -121,6 +121,7 @@ class StockProjection:
         row["event_id"], row["occurred_at"] = env.event_id, env.occurred_at
         row["held"] = env.event_type == "inventory.LotQuarantined"
         row.setdefault("reason", None)
+        row.setdefault("ncr_id", None)
         for statement, extra in steps:
             await conn.execute(statement, {**row, **extra(row)})
 
