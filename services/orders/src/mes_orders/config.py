@@ -19,5 +19,7 @@ class Settings(ServiceSettings):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/mes_orders"
     http_port: int = 8001
     max_body_bytes: int = Field(1_048_576, ge=1_024, description="larger request bodies get 413")
-    # Concurrent creates are committed together, up to this many per transaction.
-    intake_batch_size: int = Field(64, ge=1)
+    # Concurrent creates share transactions: up to `intake_batch_size` creates per transaction,
+    # up to `intake_committers` transactions at once (each holds one database connection).
+    intake_batch_size: int = Field(8, ge=1)
+    intake_committers: int = Field(4, ge=1, le=10)

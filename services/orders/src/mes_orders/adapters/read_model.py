@@ -19,15 +19,31 @@ RECEIVED, IN_PROGRESS, SHORT = "received", "in_progress", "short"
 COMPLETED, CANCELLED = "completed", "cancelled"
 CLOSED = (COMPLETED, CANCELLED)
 
-# One statement, and no exception on a duplicate reference (an exception would abort the whole
-# group-committed transaction): the caller learns from the empty RETURNING that it exists.
-_INSERT_SUMMARY = """
+# One statement for a whole batch, and no exception on a taken reference (an exception would
+# abort the whole group-committed transaction): RETURNING names the rows that were new.
+_INSERT_SUMMARIES = """
 INSERT INTO order_summary_v1 (order_id, external_ref, request_hash, customer, product, quantity,
     due_at, priority, status, version, routing, materials, received_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'received', 1, $9::jsonb, $10::jsonb, $11)
-ON CONFLICT DO NOTHING RETURNING row_id
+SELECT o.order_id, o.external_ref, o.request_hash, o.customer, o.product, o.quantity, o.due_at,
+       o.priority, 'received', 1, o.routing::jsonb, o.materials::jsonb, o.received_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],
+            $7::timestamptz[], $8::int[], $9::text[], $10::text[], $11::timestamptz[])
+     WITH ORDINALITY AS o(order_id, external_ref, request_hash, customer, product, quantity,
+                          due_at, priority, routing, materials, received_at, n)
+ORDER BY o.n
+ON CONFLICT DO NOTHING RETURNING order_id
 """
-_BY_REF = "SELECT order_id, request_hash FROM order_summary_v1 WHERE external_ref = $1"
+_BY_REFS = (
+    "SELECT external_ref, order_id, request_hash FROM order_summary_v1"
+    " WHERE external_ref = ANY($1::text[])"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    event: OrderReceived
+    request_hash: str
+    received_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,36 +52,33 @@ class Existing:
     request_hash: str
 
 
-async def insert_received(
-    conn: AsyncConnection, event: OrderReceived, request_hash: str, at: datetime
-) -> bool:
-    """Insert the order's row; False when its reference (or id) is already taken."""
+async def insert_received(conn: AsyncConnection, rows: Sequence[NewOrder]) -> set[str]:
+    """Insert the orders' rows; returns the ids that were new (a taken reference is skipped)."""
     driver = driver_of(conn)
     assert driver is not None, "insert_received runs inside UnitOfWork.transaction()"
-    data = event.model_dump(mode="json", include={"routing", "materials"})
-    row = await driver.fetchrow(
-        _INSERT_SUMMARY,
-        event.order_id,
-        event.external_ref,
-        request_hash,
-        event.customer,
-        event.product,
-        event.quantity,
-        event.due_at,
-        event.priority,
-        orjson.dumps(data["routing"]).decode(),
-        orjson.dumps(data["materials"]).decode(),
-        at,
+    snapshots = [r.event.model_dump(mode="json", include={"routing", "materials"}) for r in rows]
+    columns = (
+        [r.event.order_id for r in rows],
+        [r.event.external_ref for r in rows],
+        [r.request_hash for r in rows],
+        [r.event.customer for r in rows],
+        [r.event.product for r in rows],
+        [r.event.quantity for r in rows],
+        [r.event.due_at for r in rows],
+        [r.event.priority for r in rows],
+        [orjson.dumps(s["routing"]).decode() for s in snapshots],
+        [orjson.dumps(s["materials"]).decode() for s in snapshots],
+        [r.received_at for r in rows],
     )
-    return row is not None
+    return {row[0] for row in await driver.fetch(_INSERT_SUMMARIES, *columns)}
 
 
-async def find_by_ref(conn: AsyncConnection, external_ref: str) -> Existing | None:
-    """The order already received under an ERP reference, if any."""
+async def find_by_refs(conn: AsyncConnection, refs: Sequence[str]) -> dict[str, Existing]:
+    """The orders already received under these ERP references, by reference."""
     driver = driver_of(conn)
     assert driver is not None
-    row = await driver.fetchrow(_BY_REF, external_ref)
-    return None if row is None else Existing(row[0], row[1])
+    rows = await driver.fetch(_BY_REFS, list(refs))
+    return {r[0]: Existing(r[1], r[2]) for r in rows}
 
 
 _AMEND = text(

@@ -15,12 +15,13 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
-import orjson
 import structlog
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events.catalog.orders import OrderReceived
 from mes_events.errors import DomainError
+from mes_events.registry import DomainEvent
 from mes_events.store import EventStore, Metadata
 from mes_events.uow import UnitOfWork
 from mes_orders.adapters import read_model
@@ -36,9 +37,9 @@ def order_id_for(external_ref: str) -> str:
     return str(uuid.uuid5(ORDER_NAMESPACE, external_ref))
 
 
-def request_hash(body: object) -> str:
-    """A digest of a request body's meaning (key order and whitespace do not matter)."""
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+def request_hash(body: BaseModel) -> str:
+    """A digest of a validated body: the model fixes the key order, whitespace is gone."""
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ class Intake:
     async def _commit(self, batch: list[_Request]) -> None:
         try:
             async with self.uow.transaction() as conn:
-                results = [await self._place(conn, r) for r in batch]
+                results = await self._place_all(conn, batch)
         except Exception as exc:
             if len(batch) == 1:
                 _settle(batch[0], exc)
@@ -98,20 +99,46 @@ class Intake:
         for r, result in zip(batch, results, strict=True):
             _settle(r, result)
 
-    async def _place(self, conn: AsyncConnection, r: _Request) -> Placed | Exception:
-        events = decide(r.command, INITIAL)
-        received = events[0]
-        assert isinstance(received, OrderReceived)
-        if await read_model.insert_received(conn, received, r.digest, r.meta.occurred_at):
-            await self.store.append(conn, r.command.order_id, 0, events, r.meta)
-            return Placed(r.command.order_id, created=True)
-        existing = await read_model.find_by_ref(conn, r.command.external_ref)
-        if existing is not None and existing.request_hash == r.digest:
-            return Placed(existing.order_id, created=False)
-        return DomainError(
-            f"external_ref {r.command.external_ref!r} is already order "
-            f"{existing.order_id if existing else r.command.order_id} with a different body"
-        )
+    async def _place_all(
+        self, conn: AsyncConnection, batch: list[_Request]
+    ) -> list[Placed | Exception]:
+        """One insert for the batch's rows; events appended for the rows that were new."""
+        decided = [decide(r.command, INITIAL) for r in batch]
+        rows = [
+            read_model.NewOrder(_received(events), r.digest, r.meta.occurred_at)
+            for r, events in zip(batch, decided, strict=True)
+        ]
+        fresh = await read_model.insert_received(conn, rows)
+        results: list[Placed | Exception | None] = []
+        for r, events in zip(batch, decided, strict=True):
+            if r.command.order_id in fresh:
+                fresh.discard(r.command.order_id)  # a repeat in the same batch is not new
+                await self.store.append(conn, r.command.order_id, 0, events, r.meta)
+                results.append(Placed(r.command.order_id, created=True))
+            else:
+                results.append(None)
+        taken = [r.command.external_ref for r, res in zip(batch, results, strict=True) if not res]
+        existing = await read_model.find_by_refs(conn, taken) if taken else {}
+        return [
+            res or _repeat(r, existing.get(r.command.external_ref))
+            for r, res in zip(batch, results, strict=True)
+        ]
+
+
+def _received(events: list[DomainEvent]) -> OrderReceived:
+    (event,) = events
+    assert isinstance(event, OrderReceived)
+    return event
+
+
+def _repeat(r: _Request, existing: read_model.Existing | None) -> Placed | Exception:
+    """The same body again is the same order; a different one under the reference is a 409."""
+    if existing is not None and existing.request_hash == r.digest:
+        return Placed(existing.order_id, created=False)
+    return DomainError(
+        f"external_ref {r.command.external_ref!r} is already order "
+        f"{existing.order_id if existing else r.command.order_id} with a different body"
+    )
 
 
 def _settle(r: _Request, result: Placed | Exception) -> None:

@@ -29,7 +29,12 @@ def create_app(
     runtime = ServiceRuntime(settings, MIGRATIONS, roles=roles)
     runtime.subscriptions = [subscription(runtime.store)]
     app = build_app(runtime, title="MES orders", routers=[router])
-    intake = Intake(runtime.uow, runtime.store, max_batch=settings.intake_batch_size)
+    intake = Intake(
+        runtime.uow,
+        runtime.store,
+        max_batch=settings.intake_batch_size,
+        max_committers=settings.intake_committers,
+    )
     app.state.orders = OrdersContext(runtime, intake, clock)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -37,7 +37,8 @@ def correlation_id(request: Request) -> uuid.UUID:
     return uuid.uuid4()
 
 
-def _context(request: Request) -> OrdersContext:
+async def _context(request: Request) -> OrdersContext:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, on every request.
     ctx: OrdersContext = request.app.state.orders
     return ctx
 

@@ -1,0 +1,306 @@
+"""Create-order throughput and latency of the orders API, beside two ceilings from the same run.
+
+Measures, on 127.0.0.1 with a bounded number of concurrent requests (closed loop):
+- a trivial FastAPI endpoint under the same uvicorn settings (the HTTP ceiling);
+- plain asyncpg committing one event per transaction at the same concurrency (the database
+  ceiling for one-transaction-per-request);
+- POST /orders (full validation, idempotency row, event append) with 1 and 2 uvicorn workers.
+The server runs the API role only (no relay, no consumer), against a fresh migrated database.
+Usage: uv run python bench/orders_api.py [--seconds 5] [--concurrency 32]
+The last line is a `summary:` of key=value pairs; `ratio` = best create rate / raw rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import orjson
+from fastapi import FastAPI
+
+from mes_events.db import asyncpg_dsn, create_database, migrate
+from mes_events.service import Role
+from mes_events.testing.benchdb import percentile, server_url
+
+HERE = Path(__file__).resolve().parent
+MIGRATIONS = HERE.parent / "services" / "orders" / "migrations"
+
+
+def api_app() -> FastAPI:
+    """The orders API alone (uvicorn --factory target); settings from ORDERS_* variables."""
+    from mes_orders.entrypoints.api.app import create_app
+
+    return create_app(frozenset({Role.API}))
+
+
+def trivial_app() -> FastAPI:
+    """The HTTP ceiling: a FastAPI endpoint that does nothing."""
+    app = FastAPI()
+
+    @app.post("/orders")
+    async def ok() -> dict[str, bool]:
+        return {"ok": True}
+
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+BODY = orjson.dumps(
+    {
+        "external_ref": "@REF@",
+        "customer": "ACME",
+        "product": "BRACKET-7",
+        "quantity": 10,
+        "due_date": "2026-12-01T12:00:00Z",
+        "priority": 2,
+        "routing": [
+            {
+                "seq": 10,
+                "operation": "cut",
+                "work_center_group": "SAW",
+                "setup_minutes": 15,
+                "run_minutes_per_unit": "1.5",
+            },
+            {
+                "seq": 20,
+                "operation": "mill",
+                "work_center_group": "CNC",
+                "setup_minutes": 30,
+                "run_minutes_per_unit": 4,
+                "inspection": {
+                    "characteristics": [
+                        {
+                            "name": "bore",
+                            "nominal": "12.00",
+                            "lower": "11.98",
+                            "upper": "12.02",
+                            "unit": "mm",
+                        }
+                    ],
+                    "sample_size": 3,
+                },
+            },
+        ],
+        "materials": [
+            {"material_id": "STEEL-BAR", "quantity_per_unit": "0.25", "operation_seq": 10}
+        ],
+    }
+)
+
+
+def request_bytes(ref: str) -> bytes:
+    body = BODY.replace(b"@REF@", ref.encode())
+    head = (
+        f"POST /orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return head + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return status
+
+
+async def http_load(port: int, seconds: float, concurrency: int, run: str) -> dict[str, float]:
+    """Closed loop: `concurrency` keep-alive connections, each one request at a time."""
+    latencies: list[float] = []
+    errors = 0
+    stop_at = 0.0
+    counter = 0
+
+    async def client(n: int) -> None:
+        nonlocal errors, counter
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < stop_at:
+                counter += 1
+                writer.write(request_bytes(f"{run}-{n}-{counter}"))
+                start = time.perf_counter()
+                status = await read_response(reader)
+                latencies.append(time.perf_counter() - start)
+                if status != 201 and status != 200:
+                    errors += 1
+        finally:
+            writer.close()
+
+    stop_at = time.perf_counter() + 1.0  # warm-up: connections, pools, caches
+    await asyncio.gather(*(client(i) for i in range(concurrency)))
+    latencies.clear()
+    errors = 0
+    start = time.perf_counter()
+    stop_at = start + seconds
+    await asyncio.gather(*(client(i) for i in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "errors": errors,
+    }
+
+
+RAW_TABLE = """
+CREATE TABLE IF NOT EXISTS raw_event (LIKE stored_event INCLUDING DEFAULTS INCLUDING CONSTRAINTS
+                        INCLUDING INDEXES INCLUDING IDENTITY)
+"""
+RAW_INSERT = """
+INSERT INTO raw_event (event_id, stream_type, stream_id, stream_version, event_type,
+                       schema_version, data, occurred_at, correlation_id, causation_id)
+VALUES ($1, 'order', $2, 1, 'orders.OrderReceived', 2, $3::jsonb, $4, $5, NULL)
+"""
+
+
+async def raw_rate(url: str, seconds: float, concurrency: int) -> dict[str, float]:
+    """Plain asyncpg: one single-event INSERT per transaction, `concurrency` connections."""
+    dsn = asyncpg_dsn(url)
+    conns = [await asyncpg.connect(dsn) for _ in range(concurrency)]
+    await conns[0].execute(RAW_TABLE)
+    data = BODY.decode()
+    latencies: list[float] = []
+    stop_at = time.perf_counter() + seconds
+
+    async def writer(conn: asyncpg.Connection) -> None:
+        while time.perf_counter() < stop_at:
+            start = time.perf_counter()
+            async with conn.transaction():
+                await conn.execute(
+                    RAW_INSERT,
+                    uuid.uuid4(),
+                    str(uuid.uuid4()),
+                    data,
+                    datetime.now(UTC),
+                    uuid.uuid4(),
+                )
+            latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(writer(c) for c in conns))
+    elapsed = time.perf_counter() - start
+    for c in conns:
+        await c.close()
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "errors": 0,
+    }
+
+
+def start_server(factory: str, workers: int, port: int, url: str) -> subprocess.Popen[bytes]:
+    env = os.environ | {"ORDERS_DATABASE_URL": url, "PYTHONPATH": str(HERE)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"orders_api:{factory}",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    return subprocess.Popen(cmd, env=env)
+
+
+async def wait_ready(port: int, path: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            status = await read_response(reader)
+            writer.close()
+            if status in (200, 404, 405):
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+async def serve_and_load(
+    factory: str, workers: int, url: str, seconds: float, concurrency: int
+) -> dict[str, float]:
+    port = free_port()
+    server = start_server(factory, workers, port, url)
+    try:
+        await wait_ready(port, "/readyz" if factory == "api_app" else "/docs")
+        return await http_load(port, seconds, concurrency, f"{factory}-{workers}-{uuid.uuid4()}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def line(label: str, r: dict[str, float]) -> str:
+    return (
+        f"{label:28s} {r['rps']:8.0f} /s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms"
+        f"   errors {int(r['errors'])}"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    url = await create_database(server_url(), f"bench_orders_{uuid.uuid4().hex[:8]}")
+    # Migrated once here: workers starting together would otherwise race on alembic.
+    await migrate(url, MIGRATIONS)
+    c, s = args.concurrency, args.seconds
+    results: dict[str, dict[str, float]] = {}
+    results["trivial_1w"] = await serve_and_load("trivial_app", 1, url, s, c)
+    print(line("trivial endpoint, 1 worker", results["trivial_1w"]), flush=True)
+    results["raw"] = await raw_rate(url, s, c)
+    print(line(f"asyncpg 1 event/tx, {c} conns", results["raw"]), flush=True)
+    for w in args.workers:
+        results[f"create_{w}w"] = await serve_and_load("api_app", w, url, s, c)
+        print(line(f"POST /orders, {w} worker(s)", results[f"create_{w}w"]), flush=True)
+    raw = results["raw"]["rps"]
+    best = max(results[f"create_{w}w"]["rps"] for w in args.workers)
+    fields = [f"concurrency={c}", f"seconds={s:g}"]
+    for key, r in results.items():
+        fields += [f"{key}_rps={r['rps']:.0f}", f"{key}_p50_ms={r['p50_ms']:.1f}"]
+        fields += [f"{key}_p99_ms={r['p99_ms']:.1f}"]
+    fields += [f"ratio_{w}w={results[f'create_{w}w']['rps'] / raw:.2f}" for w in args.workers]
+    fields.append(f"ratio={best / raw:.2f}")
+    print("summary: " + " ".join(fields))
+
+
+if __name__ == "__main__":
+    import uvloop
+
+    uvloop.run(main())
