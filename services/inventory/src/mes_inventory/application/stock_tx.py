@@ -51,8 +51,8 @@ class StockTx:
             await queries.lock_material(self.conn, material_id)
             self.locked.add(material_id)
         stock = await queries.load_stock(self.conn, material_id, lot_ids)
-        stock.version = await self.store.stream_version(self.conn, material_stream(material_id))
-        self.versions[material_stream(material_id)] = stock.version
+        # The material stream's version is read when something is appended to it (emit).
+        self.versions.pop(material_stream(material_id), None)
         for lot in stock.lots.values():
             self.versions[lot_stream(lot.lot_id)] = lot.version
         return stock
@@ -62,7 +62,9 @@ class StockTx:
         out: list[EventEnvelope] = []
         for stream_id, run in groupby(events, key=stream_of):
             batch = list(run)
-            expected = self.versions.get(stream_id, 0)
+            expected = self.versions.get(stream_id)
+            if expected is None:
+                expected = await self.store.stream_version(self.conn, stream_id)
             envelopes = await self.store.append(self.conn, stream_id, expected, batch, self.meta)
             self.versions[stream_id] = expected + len(batch)
             for env in envelopes:
