@@ -8,7 +8,13 @@ from dataclasses import replace
 
 from mes_scheduler.planning import repair, scenarios
 from mes_scheduler.planning.checker import assert_feasible
-from mes_scheduler.planning.improver import ImproveResult, ImproverSettings, adopt, improve
+from mes_scheduler.planning.improver import (
+    ImproveResult,
+    ImproverSettings,
+    adopt,
+    alternating,
+    improve,
+)
 from mes_scheduler.planning.objective import score
 from mes_scheduler.planning.plan import Plan, Slot, empty_plan
 
@@ -80,3 +86,9 @@ def test_cancel_stops_the_search_early() -> None:
     cancel.set()
     result = improve(plan, 0, replace(FAST, time_limit=5.0, warm_start=False), cancel=cancel)
     assert result.seconds < 2.0
+
+
+def test_background_rounds_alternate_warm_and_cold_and_roll_the_window() -> None:
+    rounds = [alternating(FAST, i) for i in range(4)]
+    assert [r.warm_start for r in rounds] == [True, False, True, False]
+    assert [r.window_offset for r in rounds] == [0, 1, 2, 3]

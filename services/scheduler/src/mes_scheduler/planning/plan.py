@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -183,7 +183,3 @@ def replace_center(plant: Plant, center: WorkCenter) -> Plant:
     """`plant` with one work center replaced (same id)."""
     centers = tuple(center if wc.id == center.id else wc for wc in plant.work_centers)
     return replace(plant, work_centers=centers)
-
-
-def sorted_unique(ops: Iterable[str]) -> list[str]:
-    return sorted(set(ops))
