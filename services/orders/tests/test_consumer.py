@@ -21,13 +21,15 @@ import orjson
 import pytest
 
 from mes_events.catalog.inventory import MaterialShortage
+from mes_events.catalog.orders import OrderReceived
 from mes_events.catalog.quality import DispositionDecided
 from mes_events.catalog.scheduler import JobCompleted, JobStarted, OrderProjected
 from mes_events.envelope import EventEnvelope
+from mes_events.kafka import make_consumer
 from mes_events.registry import DomainEvent
 from mes_events.service import ALL_ROLES
 from mes_events.settings import KafkaSettings
-from mes_events.topics import topic_for
+from mes_events.topics import ORDERS, topic_for
 from mes_orders.testing import Api, order_body, running
 
 pytestmark = pytest.mark.integration
@@ -272,3 +274,37 @@ async def test_scrap_disposition_and_material_shortage(
     assert order["scrap_quantity"] == 2
     material = order["materials"][0]
     assert (material["required_quantity"], material["missing_quantity"]) == ("1.25", "0.5")
+
+
+async def test_order_events_are_published_with_their_snapshot(
+    live: Api, kafka_settings: KafkaSettings
+) -> None:
+    oid = await create(live, "PUB-1")
+    r = await live.client.post(f"/orders/{oid}/cancel", json={"reason": "test"})
+    assert r.status_code == 200
+    consumer = make_consumer(kafka_settings, f"t-orders-{uuid.uuid4().hex[:6]}", ORDERS)
+    await consumer.start()
+    seen: list[EventEnvelope] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while len(seen) < 2:
+            assert asyncio.get_running_loop().time() < deadline, f"only {seen}"
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for rec in records:
+                    env = EventEnvelope.from_kafka(rec.headers, rec.value)
+                    if env.stream_id == oid:
+                        seen.append(env)
+    finally:
+        await consumer.stop()
+    received, cancelled = sorted(seen, key=lambda e: e.stream_version)
+    assert (received.event_type, cancelled.event_type) == (
+        "orders.OrderReceived",
+        "orders.OrderCancelled",
+    )
+    assert received.source == "mes/orders" and received.stream_type == "order"
+    payload = received.payload()
+    assert isinstance(payload, OrderReceived)
+    assert payload.external_ref == "PUB-1" and [op.seq for op in payload.routing] == [10, 20]
+    inspection = payload.routing[1].inspection
+    assert inspection is not None and inspection.characteristics[0].upper == Decimal("12.02")

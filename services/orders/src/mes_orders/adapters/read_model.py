@@ -81,6 +81,18 @@ async def find_by_refs(conn: AsyncConnection, refs: Sequence[str]) -> dict[str, 
     return {r[0]: Existing(r[1], r[2]) for r in rows}
 
 
+_LOCK = text("SELECT 1 FROM order_summary_v1 WHERE order_id = :order_id FOR UPDATE")
+
+
+async def lock(conn: AsyncConnection, order_id: str) -> None:
+    """Lock the order's row before appending to its stream.
+
+    Why: the consumer locks this row, then appends OrderCompleted; a command that appended
+    first and locked the row second would deadlock with it. One lock order for all writers.
+    """
+    await conn.execute(_LOCK, {"order_id": order_id})
+
+
 _AMEND = text(
     "UPDATE order_summary_v1 SET quantity = coalesce(:quantity, quantity),"
     " due_at = coalesce(:due_at, due_at), priority = coalesce(:priority, priority),"

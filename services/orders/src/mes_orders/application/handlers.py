@@ -45,6 +45,7 @@ async def _handle(
 async def _decide_and_append(
     conn: AsyncConnection, store: EventStore, cmd: Command, meta: Metadata, if_match: int | None
 ) -> int:
+    await read_model.lock(conn, cmd.order_id)
     envelopes = await store.read_stream(conn, cmd.order_id)
     version = len(envelopes)
     if version == 0:

@@ -7,12 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 
-from mes_events.catalog.common import (
-    Characteristic,
-    InspectionSpec,
-    MaterialRequirement,
-    RoutingOperation,
-)
 from mes_events.errors import NotFound
 from mes_orders.adapters import queries
 from mes_orders.application import handlers
@@ -25,7 +19,6 @@ from mes_orders.entrypoints.api.schemas import (
     CancelIn,
     History,
     HistoryEvent,
-    OperationIn,
     OrderDetail,
     OrderIn,
     OrderOut,
@@ -60,26 +53,9 @@ def to_command(body: OrderIn) -> ReceiveOrder:
         quantity=body.quantity,
         due_at=body.due_date,
         priority=body.priority,
-        routing=tuple(_operation(op) for op in body.routing),
-        materials=tuple(MaterialRequirement.model_construct(**dict(m)) for m in body.materials),
+        routing=body.routing,
+        materials=body.materials,
     )
-
-
-def _operation(op: OperationIn) -> RoutingOperation:
-    # model_construct: the API models validated the same fields at least as strictly already,
-    # and a second validation of every nested model cost ~20 % of a create here.
-    spec = op.inspection
-    inspection = (
-        None
-        if spec is None
-        else InspectionSpec.model_construct(
-            characteristics=tuple(
-                Characteristic.model_construct(**dict(c)) for c in spec.characteristics
-            ),
-            sample_size=spec.sample_size,
-        )
-    )
-    return RoutingOperation.model_construct(**(dict(op) | {"inspection": inspection}))
 
 
 @router.post(
