@@ -92,3 +92,16 @@ def test_background_rounds_alternate_warm_and_cold_and_roll_the_window() -> None
     rounds = [alternating(FAST, i) for i in range(4)]
     assert [r.warm_start for r in rounds] == [True, False, True, False]
     assert [r.window_offset for r in rounds] == [0, 1, 2, 3]
+
+
+def test_overlapping_breakdowns_and_shift_calendars_still_give_a_model() -> None:
+    rng = random.Random(11)
+    plan = empty_plan(scenarios.plant(rng, 2, 2, shifts=True, frozen=30))
+    for i in range(10):
+        plan = repair.order_added(plan, scenarios.order(rng, plan.plant, f"O{i}", 0), 0).plan
+    wc = sorted(plan.sequences)[0]
+    plan = repair.work_center_down(plan, wc, 400, 900).plan
+    plan = repair.work_center_down(plan, wc, 500, 1200).plan
+    result = improve(plan, 500, FAST)
+    assert result.plan is not None, result.status
+    assert_feasible(result.plan, base=plan, now=500)

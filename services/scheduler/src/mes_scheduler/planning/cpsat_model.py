@@ -110,7 +110,14 @@ def _blocked(draft: Draft, wc: str) -> list[Window]:
     the current plan stays a feasible hint and fixed work never collides with it.
     """
     cal = draft.plant.work_centers[_index(draft, wc)].calendar
-    pieces = [Window(max(w.start, draft.now), w.end) for w in cal.exceptions + cal.downtime]
+    pieces: list[Window] = []
+    for w in sorted(cal.exceptions + cal.downtime, key=lambda w: (w.start, w.end)):
+        w = Window(max(w.start, draft.now), w.end)
+        if pieces and w.start <= pieces[-1].end:
+            # Overlapping windows (a breakdown reported twice) must become one interval.
+            pieces[-1] = Window(pieces[-1].start, max(pieces[-1].end, w.end))
+        elif w.end > w.start:
+            pieces.append(w)
     for op_id in draft.sequences[wc]:
         slot = draft.slots[op_id]
         pieces = [p for w in pieces for p in _minus(w, slot.start, slot.end)]
