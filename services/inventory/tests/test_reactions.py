@@ -13,6 +13,7 @@ from mes_events.catalog.orders import OrderAmended, OrderCancelled
 from mes_events.catalog.quality import DispositionDecided, NonconformanceRaised, UseAsIs
 from mes_events.catalog.scheduler import JobCompleted
 from mes_inventory.application.context import Inventory
+from mes_inventory.entrypoints.api.schemas import LotGenealogy
 from mes_inventory.testing import T0, Foreign, balances_hold, order, react
 
 pytestmark = pytest.mark.integration
@@ -111,6 +112,8 @@ async def test_job_completion_backflushes_reserved_lots_and_records_genealogy(
         ("D-1", "J1", "12"), ("D-2", "J1", "2")]  # fmt: skip
     forward = (await client.get("/lots/D-1/genealogy")).json()
     assert forward["orders"] == 1 and forward["consumed_into"][0]["order_id"] == "R1"
+    assert forward["consumed_into"][0]["quantity"] == "12"
+    assert LotGenealogy.model_validate(forward).consumed_into[0].job_id == "J1"
     await react(inv, JOBS.envelope("J2", done("R1", "J2", good=3)))
     line = (await needs(client, "R1"))[0]
     assert (line["consumed"], line["reserved"]) == ("20", "0")  # 6 needed, 6 were held

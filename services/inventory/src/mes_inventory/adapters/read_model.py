@@ -50,10 +50,25 @@ _ORDER_MATERIALS = text(
     """
 )
 _LOT = text("SELECT lot_id, material_id, supplier, received_at FROM lot WHERE lot_id = :lot")
-_LOT_USES = text(
-    "SELECT order_id, operation_seq, job_id, quantity, consumed_at FROM consumption"
-    " WHERE lot_id = :lot ORDER BY consumed_at, order_id, operation_seq"
+# The whole answer is built by PostgreSQL: for a lot used by 10,000 orders, building and
+# validating 10,000 pydantic objects took ~200 ms of the ~230 ms this endpoint needed.
+_LOT_GENEALOGY_JSON = text(
+    """
+    SELECT json_build_object(
+        'lot_id', l.lot_id, 'material_id', l.material_id, 'supplier', l.supplier,
+        'received_at', l.received_at,
+        'orders', (SELECT count(DISTINCT order_id) FROM consumption WHERE lot_id = l.lot_id),
+        'consumed_into', coalesce((
+            SELECT json_agg(json_build_object(
+                'order_id', c.order_id, 'operation_seq', c.operation_seq, 'job_id', c.job_id,
+                'quantity', trim_scale(c.quantity)::text, 'consumed_at', c.consumed_at)
+                ORDER BY c.consumed_at, c.order_id, c.operation_seq)
+            FROM consumption c WHERE c.lot_id = l.lot_id), '[]'::json)
+    )::text
+    FROM lot l WHERE l.lot_id = :lot
+    """
 )
+_UTC = text("SET LOCAL TimeZone = 'UTC'")
 _ORDER_LOTS = text(
     """
     SELECT c.lot_id, c.material_id, l.supplier, l.received_at, c.operation_seq, c.job_id,
@@ -110,8 +125,10 @@ async def lot(conn: AsyncConnection, lot_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-async def lot_uses(conn: AsyncConnection, lot_id: str) -> list[dict[str, Any]]:
-    return await _rows(conn, _LOT_USES, lot=lot_id)
+async def lot_genealogy_json(conn: AsyncConnection, lot_id: str) -> str | None:
+    """The lot and every use of it, as the JSON document of GET /lots/{lot}/genealogy."""
+    await conn.execute(_UTC)
+    return (await conn.execute(_LOT_GENEALOGY_JSON, {"lot": lot_id})).scalar()
 
 
 async def order_lots(conn: AsyncConnection, order_id: str) -> list[dict[str, Any]]:

@@ -49,6 +49,7 @@ _CLOSE = text(
 
 async def order_received(tx: StockTx, event: OrderReceived) -> None:
     """Record the order's material needs and reserve them, or record shortages."""
+    await tx.lock(m.material_id for m in event.materials)
     new = await tx.conn.execute(_DEMAND, {**event.model_dump(include={"order_id", "quantity",
                                 "priority", "due_at"})})  # fmt: skip
     if new.first() is None:
@@ -68,6 +69,9 @@ async def order_received(tx: StockTx, event: OrderReceived) -> None:
 
 async def order_amended(tx: StockTx, event: OrderAmended) -> None:
     """A new quantity reserves more (or shortages) or releases the excess; else re-ranks."""
+    await tx.lock(
+        r.material_id for r in await queries.requirements_of_order(tx.conn, event.order_id)
+    )
     changed = await tx.conn.execute(_AMEND, event.model_dump(include={"order_id", "quantity",
                                     "priority", "due_at"}))  # fmt: skip
     if changed.first() is None or event.quantity is None:
@@ -80,6 +84,9 @@ async def order_amended(tx: StockTx, event: OrderAmended) -> None:
 async def order_closed(tx: StockTx, event: OrderCancelled | OrderCompleted) -> None:
     """A cancelled or completed order gives back everything it still holds."""
     status = "cancelled" if isinstance(event, OrderCancelled) else "completed"
+    await tx.lock(
+        r.material_id for r in await queries.requirements_of_order(tx.conn, event.order_id)
+    )
     closed = await tx.conn.execute(_CLOSE, {"order_id": event.order_id, "status": status})
     if closed.first() is None:
         return

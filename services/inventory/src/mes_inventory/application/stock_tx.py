@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -45,11 +45,20 @@ class StockTx:
     appended: list[EventEnvelope] = field(default_factory=list)
     locked: set[str] = field(default_factory=set)
 
-    async def stock(self, material_id: str, lot_ids: Sequence[str] = ()) -> MaterialStock:
-        """Lock the material (once per transaction) and load its balances."""
-        if material_id not in self.locked:
+    async def lock(self, material_ids: Iterable[str]) -> None:
+        """Lock materials in a fixed order, before this transaction writes anything.
+
+        Why first: the store refuses an append when the stream's head was written by a newer
+        transaction than ours, and a transaction gets its id at its first write. Locking
+        before writing means we only take an id after everyone ahead of us has committed.
+        """
+        for material_id in sorted(set(material_ids) - self.locked):
             await queries.lock_material(self.conn, material_id)
             self.locked.add(material_id)
+
+    async def stock(self, material_id: str, lot_ids: Sequence[str] = ()) -> MaterialStock:
+        """Lock the material (once per transaction) and load its balances."""
+        await self.lock([material_id])
         stock = await queries.load_stock(self.conn, material_id, lot_ids)
         # The material stream's version is read when something is appended to it (emit).
         self.versions.pop(material_stream(material_id), None)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from mes_events.errors import NotFound
 from mes_inventory.adapters import read_model
 from mes_inventory.application import handlers
 from mes_inventory.entrypoints.api.deps import CorrelationDep, InventoryDep, ReaderDep
-from mes_inventory.entrypoints.api.schemas import HoldIn, LotGenealogy, LotStock, LotUse
+from mes_inventory.entrypoints.api.schemas import HoldIn, LotGenealogy, LotStock
 
 router = APIRouter(tags=["lots"])
 
@@ -41,11 +41,12 @@ async def release(
     return await _lot_stock(inv, lot_id)
 
 
-@router.get("/lots/{lot_id}/genealogy", response_model=LotGenealogy)
-async def lot_genealogy(lot_id: str, conn: ReaderDep) -> LotGenealogy:
+@router.get(
+    "/lots/{lot_id}/genealogy", response_class=Response, responses={200: {"model": LotGenealogy}}
+)
+async def lot_genealogy(lot_id: str, conn: ReaderDep) -> Response:
     """Every order, operation and job the lot was consumed into."""
-    lot = await read_model.lot(conn, lot_id)
-    if lot is None:
+    document = await read_model.lot_genealogy_json(conn, lot_id)
+    if document is None:
         raise NotFound(f"lot {lot_id} not found")
-    uses = [LotUse(**u) for u in await read_model.lot_uses(conn, lot_id)]
-    return LotGenealogy(**lot, orders=len({u.order_id for u in uses}), consumed_into=uses)
+    return Response(document, media_type="application/json")
