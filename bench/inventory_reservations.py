@@ -155,8 +155,12 @@ async def append_orders(uow: UnitOfWork, store: EventStore, placed: list[OrderRe
 
 
 async def wait_for_demand(url: str, n: int) -> None:
-    while (await counts(url))[0] < n:
-        await asyncio.sleep(0.05)
+    engine = make_engine(url, pool_size=1)
+    async with engine.connect() as conn:
+        while (await conn.execute(text("SELECT count(*) FROM demand"))).scalar_one() < n:
+            await conn.rollback()  # a fresh snapshot for the next look
+            await asyncio.sleep(0.02)
+    await engine.dispose()
 
 
 async def genealogy(url: str, n: int) -> tuple[float, list[float], list[float]]:

@@ -14,7 +14,9 @@ from mes_inventory.entrypoints.api.schemas import LotStock, MaterialIn, Material
 router = APIRouter(tags=["materials"])
 
 
-@router.post("/materials", status_code=201, response_model=MaterialStock)
+@router.post(
+    "/materials", status_code=201, response_model=MaterialStock, response_model_exclude_none=True
+)
 async def register_material(
     body: MaterialIn, inv: InventoryDep, correlation: CorrelationDep, response: Response
 ) -> MaterialStock:
@@ -28,7 +30,7 @@ async def register_material(
     return MaterialStock(**row)
 
 
-@router.get("/materials", response_model=list[MaterialStock])
+@router.get("/materials", response_model=list[MaterialStock], response_model_exclude_none=True)
 async def list_materials(conn: ReaderDep) -> list[MaterialStock]:
     """Every material with on hand, reserved, quarantined and available stock."""
     return [MaterialStock(**row) for row in await read_model.materials(conn)]
