@@ -123,7 +123,9 @@ async def read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def http_load(port: int, seconds: float, concurrency: int, run: str) -> dict[str, float]:
+async def http_load(
+    port: int, server_pid: int, seconds: float, concurrency: int, run: str
+) -> dict[str, float]:
     """Closed loop: `concurrency` keep-alive connections, each one request at a time."""
     latencies: list[float] = []
     errors = 0
@@ -149,17 +151,36 @@ async def http_load(port: int, seconds: float, concurrency: int, run: str) -> di
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     latencies.clear()
     errors = 0
+    cpu_before = server_cpu_s(server_pid)
     start = time.perf_counter()
     stop_at = start + seconds
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     elapsed = time.perf_counter() - start
+    cpu = server_cpu_s(server_pid) - cpu_before
     latencies.sort()
     return {
         "rps": len(latencies) / elapsed,
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "errors": errors,
+        "cpu_us": cpu / max(len(latencies), 1) * 1e6,
     }
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by the server and its worker processes (Linux /proc)."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        p = pending.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except (OSError, IndexError):
+            continue
+        pending += [int(c) for c in children]
+    return total
 
 
 RAW_TABLE = """
@@ -207,6 +228,7 @@ async def raw_rate(url: str, seconds: float, concurrency: int) -> dict[str, floa
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "errors": 0,
+        "cpu_us": float("nan"),
     }
 
 
@@ -258,7 +280,8 @@ async def serve_and_load(
     server = start_server(factory, workers, port, url)
     try:
         await wait_ready(port, "/readyz" if factory == "api_app" else "/docs")
-        return await http_load(port, seconds, concurrency, f"{factory}-{workers}-{uuid.uuid4()}")
+        run = f"{factory}-{workers}-{uuid.uuid4()}"
+        return await http_load(port, server.pid, seconds, concurrency, run)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -267,7 +290,7 @@ async def serve_and_load(
 def line(label: str, r: dict[str, float]) -> str:
     return (
         f"{label:28s} {r['rps']:8.0f} /s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms"
-        f"   errors {int(r['errors'])}"
+        f"   server CPU {r['cpu_us']:5.0f} us/req   errors {int(r['errors'])}"
     )
 
 
@@ -295,6 +318,8 @@ async def main() -> None:
     for key, r in results.items():
         fields += [f"{key}_rps={r['rps']:.0f}", f"{key}_p50_ms={r['p50_ms']:.1f}"]
         fields += [f"{key}_p99_ms={r['p99_ms']:.1f}"]
+        if r["cpu_us"] == r["cpu_us"]:  # not NaN: an HTTP server was measured
+            fields.append(f"{key}_server_cpu_us={r['cpu_us']:.0f}")
     fields += [f"ratio_{w}w={results[f'create_{w}w']['rps'] / raw:.2f}" for w in args.workers]
     fields.append(f"ratio={best / raw:.2f}")
     print("summary: " + " ".join(fields))

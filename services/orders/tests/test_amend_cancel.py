@@ -103,6 +103,8 @@ async def test_cancel_needs_a_reason_and_honours_if_match(api: Api) -> None:
     oid = await create(api, "C-2")
     r = await api.client.post(f"/orders/{oid}/cancel", json={})
     assert r.status_code == 422 and "reason" in r.text
+    r = await api.client.post(f"/orders/{oid}/cancel", json={"reason": "a\x00b"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "reason"]
     r = await api.client.post(
         f"/orders/{oid}/cancel", json={"reason": "x"}, headers={"If-Match": '"7"'}
     )

@@ -148,3 +148,8 @@ async def test_concurrent_reads_and_writes(api: Api) -> None:
     orders = await asyncio.gather(*(create(api, f"RW-{i}") for i in range(10)))
     reads = await asyncio.gather(*(api.client.get(f"/orders/{o['order_id']}") for o in orders))
     assert {r.status_code for r in reads} == {200}
+
+
+async def test_an_unknown_status_filter_is_422_naming_it(api: Api) -> None:
+    r = await api.client.get("/orders", params={"status": "lost"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "status"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 import orjson
 from sqlalchemy import text
@@ -14,10 +15,16 @@ from mes_events.catalog.orders import OrderAmended, OrderCancelled, OrderComplet
 from mes_events.envelope import EventEnvelope
 from mes_events.uow import driver_of
 
-# Read-model statuses: finer than the aggregate's (open splits into received/in progress/short).
-RECEIVED, IN_PROGRESS, SHORT = "received", "in_progress", "short"
-COMPLETED, CANCELLED = "completed", "cancelled"
-CLOSED = (COMPLETED, CANCELLED)
+
+class OrderStatus(StrEnum):
+    """Read-model statuses: finer than the aggregate's (open = received/in progress/short)."""
+
+    RECEIVED = "received"
+    IN_PROGRESS = "in_progress"
+    SHORT = "short"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
 
 # One statement for a whole batch, and no exception on a taken reference (an exception would
 # abort the whole group-committed transaction): RETURNING names the rows that were new.

@@ -19,7 +19,6 @@ from pydantic import (
 
 from mes_events.catalog.common import (
     Characteristic,
-    Code,
     InspectionSpec,
     MaterialRequirement,
     PositivePieces,
@@ -27,8 +26,17 @@ from mes_events.catalog.common import (
     RoutingOperation,
     Seq,
 )
+from mes_orders.adapters.read_model import OrderStatus
 
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+# Control characters are refused in codes, NUL everywhere: PostgreSQL text cannot store NUL,
+# and refusing it here keeps it a 422 naming the field rather than a failed write.
+ApiCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+Unit = Annotated[
+    str, StringConstraints(min_length=1, max_length=16, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\x00]+$")]
 Minutes = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4, allow_inf_nan=False)]
 Measure = Annotated[Decimal, Field(max_digits=18, decimal_places=9, allow_inf_nan=False)]
 PerUnit = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6, allow_inf_nan=False)]
@@ -60,6 +68,8 @@ def parse_due(value: Any) -> Any:
 
 
 class CharacteristicIn(Characteristic):
+    name: ApiCode
+    unit: Unit
     nominal: Measure
     lower: Measure | None = None
     upper: Measure | None = None
@@ -82,21 +92,24 @@ class InspectionIn(InspectionSpec):
 
 class OperationIn(RoutingOperation):
     seq: Seq = Field(le=100_000)
+    operation: ApiCode
+    work_center_group: ApiCode
     setup_minutes: Minutes
     run_minutes_per_unit: Minutes
     inspection: InspectionIn | None = None
 
 
 class MaterialIn(MaterialRequirement):
+    material_id: ApiCode
     quantity_per_unit: PerUnit
 
 
 class OrderIn(Strict):
     """A production order from ERP/CRM; `external_ref` makes the create idempotent."""
 
-    external_ref: Code
-    customer: Code
-    product: Code
+    external_ref: ApiCode
+    customer: ApiCode
+    product: ApiCode
     quantity: OrderQuantity
     due_date: AwareDatetime = Field(description=DUE_DATE_DOC)
     priority: Priority
@@ -193,7 +206,7 @@ class OrderOut(BaseModel):
     quantity: int
     due_date: datetime
     priority: int
-    status: str = Field(description="received, in_progress, short, completed or cancelled")
+    status: OrderStatus
     version: int = Field(description="The order's stream version; also its ETag.")
     received_at: datetime
     good_quantity: int

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 
 from mes_events.errors import NotFound
 from mes_orders.adapters import queries
+from mes_orders.adapters.read_model import OrderStatus
 from mes_orders.application import handlers
 from mes_orders.application.intake import order_id_for, request_hash
 from mes_orders.domain.order import AmendOrder, CancelOrder, ReceiveOrder
@@ -108,7 +109,7 @@ def _fresh(cmd: ReceiveOrder, at: datetime) -> dict[str, Any]:
 @router.get("", response_model=OrderPage)
 async def list_orders(
     ctx: Ctx,
-    status: Annotated[str | None, Query(max_length=32)] = None,
+    status: OrderStatus | None = None,
     customer: Annotated[str | None, Query(max_length=64)] = None,
     product: Annotated[str | None, Query(max_length=64)] = None,
     due_before: datetime | None = None,
