@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mes_inventory.adapters import sql
 from mes_inventory.domain.lot import Hold
 from mes_inventory.domain.requirement import Requirement
 from mes_inventory.domain.stock import Lot, MaterialStock
@@ -60,19 +61,19 @@ _LOT_MATERIAL = text("SELECT material_id FROM lot WHERE lot_id = :lot_id")
 
 
 async def lock_material(conn: AsyncConnection, material_id: str) -> None:
-    await conn.execute(_LOCK, {"key": f"inventory.material:{material_id}"})
+    await sql.execute(conn, _LOCK, {"key": f"inventory.material:{material_id}"})
 
 
 async def lock_idempotency_key(conn: AsyncConnection, key: str) -> None:
     """Serialise requests carrying one Idempotency-Key: the second one sees the first's answer."""
-    await conn.execute(_LOCK, {"key": f"inventory.idempotency:{key}"})
+    await sql.execute(conn, _LOCK, {"key": f"inventory.idempotency:{key}"})
 
 
 async def load_stock(
     conn: AsyncConnection, material_id: str, lot_ids: Sequence[str] = ()
 ) -> MaterialStock:
     """The material's lots with stock (plus `lot_ids` even when empty)."""
-    rows = await conn.execute(_LOTS, {"material_id": material_id, "lot_ids": list(lot_ids)})
+    rows = await sql.fetch(conn, _LOTS, {"material_id": material_id, "lot_ids": list(lot_ids)})
     lots = {r[0]: Lot(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows}
     return MaterialStock(material_id, lots)
 
@@ -83,12 +84,12 @@ def _requirement(r: Sequence[object]) -> Requirement:
 
 async def waiting(conn: AsyncConnection, material_id: str) -> list[Requirement]:
     """Open requirements the material still owes, most urgent first (priority, due date)."""
-    rows = await conn.execute(_WAITING, {"material_id": material_id})
+    rows = await sql.fetch(conn, _WAITING, {"material_id": material_id})
     return [_requirement(r) for r in rows]
 
 
 async def requirements_of_order(conn: AsyncConnection, order_id: str) -> list[Requirement]:
-    rows = await conn.execute(_OF_ORDER, {"order_id": order_id})
+    rows = await sql.fetch(conn, _OF_ORDER, {"order_id": order_id})
     return [_requirement(r) for r in rows]
 
 
@@ -96,7 +97,8 @@ async def holdings(
     conn: AsyncConnection, stock: MaterialStock, req: Requirement
 ) -> list[tuple[Lot, Decimal]]:
     """What `req` holds, lot by lot (lots holding a reservation always have stock)."""
-    rows = await conn.execute(
+    rows = await sql.fetch(
+        conn,
         _HOLDINGS,
         {
             "order_id": req.order_id,
@@ -109,9 +111,10 @@ async def holdings(
 
 async def holds_on_lot(conn: AsyncConnection, lot_id: str) -> list[Hold]:
     """Reservations on a lot, least important first (they give way first)."""
-    rows = await conn.execute(_HOLDS_ON_LOT, {"lot_id": lot_id})
+    rows = await sql.fetch(conn, _HOLDS_ON_LOT, {"lot_id": lot_id})
     return [Hold(o, s, q) for o, s, q in rows]
 
 
 async def lot_material(conn: AsyncConnection, lot_id: str) -> str | None:
-    return (await conn.execute(_LOT_MATERIAL, {"lot_id": lot_id})).scalar()
+    rows = await sql.fetch(conn, _LOT_MATERIAL, {"lot_id": lot_id})
+    return str(rows[0][0]) if rows else None

@@ -8,7 +8,7 @@ from decimal import Decimal
 import structlog
 from sqlalchemy import text
 
-from mes_inventory.adapters import queries
+from mes_inventory.adapters import queries, sql
 from mes_inventory.application.stock_tx import StockTx
 from mes_inventory.domain import lot as lot_rules
 from mes_inventory.domain import reservations as rules
@@ -90,7 +90,8 @@ async def backflush(
         await tx.emit(events)
         if short > 0:
             log.warning("backflush.short", order=order_id, material=req.material_id, short=short)
-            await tx.conn.execute(
+            await sql.execute(
+                tx.conn,
                 _UNBACKFLUSHED,
                 {"q": short, "order_id": order_id, "operation_seq": operation_seq,
                  "material_id": req.material_id},

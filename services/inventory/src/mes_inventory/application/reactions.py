@@ -10,7 +10,7 @@ from sqlalchemy import text
 from mes_events.catalog.orders import OrderAmended, OrderCancelled, OrderCompleted, OrderReceived
 from mes_events.catalog.quality import DispositionDecided, NonconformanceRaised, UseAsIs
 from mes_events.catalog.scheduler import JobCompleted
-from mes_inventory.adapters import queries
+from mes_inventory.adapters import queries, sql
 from mes_inventory.application import engine
 from mes_inventory.application.handlers import set_hold
 from mes_inventory.application.stock_tx import StockTx
@@ -50,9 +50,9 @@ _CLOSE = text(
 async def order_received(tx: StockTx, event: OrderReceived) -> None:
     """Record the order's material needs and reserve them, or record shortages."""
     await tx.lock(m.material_id for m in event.materials)
-    new = await tx.conn.execute(_DEMAND, {**event.model_dump(include={"order_id", "quantity",
+    new = await sql.fetch(tx.conn, _DEMAND, {**event.model_dump(include={"order_id", "quantity",
                                 "priority", "due_at"})})  # fmt: skip
-    if new.first() is None:
+    if not new:
         return
     per_unit: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     for m in event.materials:  # one BOM may list a material twice for one operation
@@ -63,8 +63,13 @@ async def order_received(tx: StockTx, event: OrderReceived) -> None:
         for (seq, mid), qpu in sorted(per_unit.items())
     ]  # fmt: skip
     if rows:
-        await tx.conn.execute(_REQUIREMENT, rows)
-        await engine.reserve(tx, await queries.requirements_of_order(tx.conn, event.order_id))
+        await sql.execute_many(tx.conn, _REQUIREMENT, rows)
+        fresh = [
+            Requirement(event.order_id, seq, mid, qpu * event.quantity, priority=event.priority,
+                        due_at=event.due_at, quantity_per_unit=qpu)
+            for (seq, mid), qpu in per_unit.items()
+        ]  # fmt: skip
+        await engine.reserve(tx, fresh)
 
 
 async def order_amended(tx: StockTx, event: OrderAmended) -> None:
@@ -72,11 +77,11 @@ async def order_amended(tx: StockTx, event: OrderAmended) -> None:
     await tx.lock(
         r.material_id for r in await queries.requirements_of_order(tx.conn, event.order_id)
     )
-    changed = await tx.conn.execute(_AMEND, event.model_dump(include={"order_id", "quantity",
+    changed = await sql.fetch(tx.conn, _AMEND, event.model_dump(include={"order_id", "quantity",
                                     "priority", "due_at"}))  # fmt: skip
-    if changed.first() is None or event.quantity is None:
+    if not changed or event.quantity is None:
         return
-    await tx.conn.execute(_REQUIRED, {"order_id": event.order_id, "quantity": event.quantity})
+    await sql.execute(tx.conn, _REQUIRED, {"order_id": event.order_id, "quantity": event.quantity})
     reqs = await queries.requirements_of_order(tx.conn, event.order_id)
     await engine.rebalance(tx, reqs, "order quantity reduced")
 
@@ -87,8 +92,8 @@ async def order_closed(tx: StockTx, event: OrderCancelled | OrderCompleted) -> N
     await tx.lock(
         r.material_id for r in await queries.requirements_of_order(tx.conn, event.order_id)
     )
-    closed = await tx.conn.execute(_CLOSE, {"order_id": event.order_id, "status": status})
-    if closed.first() is None:
+    closed = await sql.fetch(tx.conn, _CLOSE, {"order_id": event.order_id, "status": status})
+    if not closed:
         return
     held: list[Requirement] = [
         r for r in await queries.requirements_of_order(tx.conn, event.order_id) if r.reserved > 0

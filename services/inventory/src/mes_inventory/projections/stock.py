@@ -15,6 +15,7 @@ from sqlalchemy import Table, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events.envelope import EventEnvelope
+from mes_inventory.adapters import sql
 from mes_inventory.adapters.tables import STOCK_TABLES
 
 _REGISTER = text(
@@ -142,7 +143,7 @@ class StockProjection:
         row.setdefault("reason", None)
         row.setdefault("ncr_id", None)
         for statement, extra in steps:
-            await conn.execute(statement, {**row, **extra(row)})
+            await sql.execute(conn, statement, {**row, **extra(row)})
 
 
 def _none(_: dict[str, Any]) -> dict[str, Any]:
