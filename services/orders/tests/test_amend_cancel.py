@@ -34,6 +34,7 @@ async def test_amend_with_current_etag_changes_the_order(api: Api) -> None:
     assert order["due_date"] == "2026-12-05T00:00:00Z"
     detail = await api.client.get(f"/orders/{oid}")
     assert detail.headers["etag"] == '"2"' and detail.json()["quantity"] == 15
+    assert detail.json()["status"] == "received", "no progress yet: still only received"
 
 
 async def test_stale_etag_is_412_and_changes_nothing(api: Api) -> None:

@@ -308,3 +308,30 @@ async def test_order_events_are_published_with_their_snapshot(
     assert payload.external_ref == "PUB-1" and [op.seq for op in payload.routing] == [10, 20]
     inspection = payload.routing[1].inspection
     assert inspection is not None and inspection.characteristics[0].upper == Decimal("12.02")
+
+
+async def test_amending_a_short_order_down_to_what_was_made_completes_it(
+    live: Api, kafka_settings: KafkaSettings
+) -> None:
+    scheduler = OtherService("mes/scheduler", kafka_settings)
+    s = await create(live, "CONS-SHORT")
+    await scheduler.publish(
+        scheduler.envelope(f"job-{s}-10", completed(s, 10, 10, 0, "2026-11-25T10:00:00+00:00")),
+        scheduler.envelope(f"job-{s}-20", completed(s, 20, 8, 2, "2026-11-26T10:00:00+00:00")),
+    )
+
+    async def is_short() -> bool:
+        return bool((await detail(live, s))["status"] == "short")
+
+    await eventually(is_short)
+    r = await live.client.patch(
+        f"/orders/{s}",
+        json={"quantity": 8, "reason": "customer takes 8"},
+        headers={"If-Match": '"1"'},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "completed" and r.headers["etag"] == '"3"'
+    amended, done = (await live.client.get(f"/orders/{s}/history")).json()["events"][1:]
+    assert (amended["type"], done["type"]) == ("orders.OrderAmended", "orders.OrderCompleted")
+    assert done["causation_id"] == amended["event_id"]
+    assert done["data"]["good_quantity"] == 8 and done["data"]["scrap_quantity"] == 2

@@ -8,6 +8,7 @@ from mes_events.errors import NotFound, PreconditionFailed
 from mes_events.store import ConcurrencyError, EventStore, Metadata
 from mes_events.uow import UnitOfWork
 from mes_orders.adapters import read_model
+from mes_orders.application.completion import settle
 from mes_orders.domain.order import AmendOrder, CancelOrder, Command, decide, fold
 
 ATTEMPTS = 3
@@ -57,4 +58,7 @@ async def _decide_and_append(
     new = decide(cmd, fold(e.payload() for e in envelopes))
     stored = await store.append(conn, cmd.order_id, version, new, meta)
     await read_model.apply(conn, stored)
-    return version + len(stored)
+    if isinstance(cmd, AmendOrder) and stored:
+        # A new quantity can make the pieces already made enough (complete) or too few (short).
+        await settle(conn, store, cmd.order_id, meta.occurred_at, cause=stored[-1])
+    return await store.stream_version(conn, cmd.order_id)

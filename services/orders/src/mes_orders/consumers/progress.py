@@ -9,7 +9,6 @@ OrderCompleted append shares that transaction too.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -20,10 +19,9 @@ from mes_events.catalog.quality import DispositionDecided, Scrap
 from mes_events.catalog.scheduler import JobCompleted, JobStarted, OrderProjected
 from mes_events.envelope import EventEnvelope
 from mes_events.service import Subscription
-from mes_events.store import EventStore, Metadata
+from mes_events.store import EventStore
 from mes_events.topics import INVENTORY, QUALITY, SCHEDULER
-from mes_orders.adapters import read_model
-from mes_orders.domain.order import CompleteIfDone, Progress, decide, fold
+from mes_orders.application.completion import settle
 
 _PROJECTED = text(
     "UPDATE order_summary_v1 SET projected_completion_at = :at, projected_at = :projected_at"
@@ -59,22 +57,6 @@ _SCRAPPED = text(
     ON CONFLICT (order_id, seq) DO UPDATE SET
         good_quantity = greatest(order_operation_v1.good_quantity - excluded.scrap_quantity, 0),
         scrap_quantity = order_operation_v1.scrap_quantity + excluded.scrap_quantity
-    """
-)
-_PROGRESS = text(
-    "SELECT seq, status, good_quantity, scrap_quantity FROM order_operation_v1"
-    " WHERE order_id = :order_id"
-)
-_OPEN_ORDER = text(
-    "SELECT status FROM order_summary_v1 WHERE order_id = :order_id"
-    " AND status NOT IN ('completed', 'cancelled') FOR UPDATE"
-)
-_TOTALS = text(
-    """
-    UPDATE order_summary_v1 s SET good_quantity = :good, scrap_quantity = :scrap,
-        status = CASE WHEN :last_done AND :good < s.quantity THEN 'short'
-                      ELSE 'in_progress' END
-    WHERE order_id = :order_id AND status NOT IN ('completed', 'cancelled')
     """
 )
 _MATERIAL = text(
@@ -116,7 +98,7 @@ def progress_handler(store: EventStore) -> Handler:
             case DispositionDecided(disposition=Scrap(quantity=q)) as e:
                 params = {"order_id": e.order_id, "seq": e.operation_seq, "quantity": q}
                 await conn.execute(_SCRAPPED, params)
-                await _settle(conn, store, env, e.order_id, env.occurred_at)
+                await settle(conn, store, e.order_id, env.occurred_at, cause=env)
             case MaterialReserved() | MaterialShortage() | MaterialConsumed() as e:
                 await conn.execute(_MATERIAL, _material_row(e, env))
             case _:
@@ -149,43 +131,7 @@ async def _job_completed(
         "at": e.completed_at,
     }
     await conn.execute(_COMPLETED_JOB, params)
-    await _settle(conn, store, env, e.order_id, e.completed_at)
-
-
-async def _settle(
-    conn: AsyncConnection,
-    store: EventStore,
-    cause: EventEnvelope,
-    order_id: str,
-    at: datetime,
-) -> None:
-    """Update totals and status; append OrderCompleted when the last operation is done."""
-    if (await conn.execute(_OPEN_ORDER, {"order_id": order_id})).first() is None:
-        return  # unknown here, or already completed/cancelled: progress is kept, status stays
-    rows = (await conn.execute(_PROGRESS, {"order_id": order_id})).all()
-    progress = Progress(
-        good={r.seq: r.good_quantity for r in rows}, scrap={r.seq: r.scrap_quantity for r in rows}
-    )
-    envelopes = await store.read_stream(conn, order_id)
-    state = fold(x.payload() for x in envelopes)
-    new = decide(CompleteIfDone(order_id, progress, at), state)
-    if new:
-        # The completion is caused by the shop-floor event: the audit trail links the two.
-        meta = Metadata(
-            occurred_at=at, correlation_id=cause.correlation_id, causation_id=cause.event_id
-        )
-        stored = await store.append(conn, order_id, len(envelopes), new, meta)
-        await read_model.apply(conn, stored)
-        return
-    await conn.execute(
-        _TOTALS,
-        {
-            "order_id": order_id,
-            "good": progress.good.get(state.last_seq, 0),
-            "scrap": sum(progress.scrap.values()),
-            "last_done": any(r.seq == state.last_seq and r.status == "completed" for r in rows),
-        },
-    )
+    await settle(conn, store, e.order_id, e.completed_at, cause=env)
 
 
 def _material_row(
