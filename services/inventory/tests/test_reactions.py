@@ -205,3 +205,17 @@ async def test_nonconformance_on_a_lot_holds_it_and_use_as_is_releases_it(
     assert not lots["H-1"]["quarantined"]
     assert (await needs(client, "N1"))[0]["short"] == "0"
     await balances_hold(inv)
+
+
+async def test_a_job_completion_seen_before_its_order_is_backflushed_when_it_arrives(
+    client: httpx.AsyncClient, inv: Inventory
+) -> None:
+    await receive(client, "I", "I-1", "50", day=1)
+    await react(inv, JOBS.envelope("JE", done("EARLY", "JE", good=4)))
+    assert (await client.get("/orders/EARLY/genealogy")).status_code == 404
+    await react(inv, ORDERS.envelope("EARLY", order("EARLY", {"I": "2"}, quantity=10)))
+    line = (await needs(client, "EARLY"))[0]
+    assert (line["consumed"], line["reserved"], line["short"]) == ("8", "12", "0")
+    back = (await client.get("/orders/EARLY/genealogy")).json()["lots"]
+    assert [(x["lot_id"], x["job_id"], x["quantity"]) for x in back] == [("I-1", "JE", "8")]
+    await balances_hold(inv)

@@ -15,6 +15,8 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# Later migrations create their tables with IF NOT EXISTS, since these come from the current
+# definitions. Freeze this list (and copy the definitions here) before changing a table again.
 TABLES = [
     tables.material,
     tables.lot,

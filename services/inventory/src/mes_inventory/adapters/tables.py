@@ -125,6 +125,16 @@ requirement = Table(
     Index("ix_requirement_material", "material_id"),
 )
 
+pending_job = Table(
+    "pending_job",
+    metadata,
+    # A job completion seen before its order (0003): backflushed when the order arrives.
+    Column("job_id", Text, primary_key=True),
+    Column("order_id", Text, nullable=False, index=True),
+    Column("operation_seq", Integer, nullable=False),
+    Column("pieces", Integer, nullable=False),
+)
+
 receipt_request = Table(
     "receipt_request",
     metadata,

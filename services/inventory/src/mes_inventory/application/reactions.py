@@ -41,6 +41,14 @@ _REQUIRED = text(
     "UPDATE requirement SET required = quantity_per_unit * CAST(:quantity AS numeric)"
     " WHERE order_id = :order_id"
 )
+_KNOWN_ORDER = text("SELECT 1 FROM demand WHERE order_id = :order_id")
+_PEND = text(
+    "INSERT INTO pending_job (job_id, order_id, operation_seq, pieces)"
+    " VALUES (:job_id, :order_id, :operation_seq, :pieces) ON CONFLICT DO NOTHING"
+)
+_TAKE_PENDING = text(
+    "DELETE FROM pending_job WHERE order_id = :order_id RETURNING job_id, operation_seq, pieces"
+)
 _CLOSE = text(
     "UPDATE demand SET status = :status WHERE order_id = :order_id AND status = 'open'"
     " RETURNING order_id"
@@ -70,6 +78,7 @@ async def order_received(tx: StockTx, event: OrderReceived) -> None:
             for (seq, mid), qpu in per_unit.items()
         ]  # fmt: skip
         await engine.reserve(tx, fresh)
+    await _pending_jobs(tx, event.order_id)
 
 
 async def order_amended(tx: StockTx, event: OrderAmended) -> None:
@@ -104,9 +113,21 @@ async def order_closed(tx: StockTx, event: OrderCancelled | OrderCompleted) -> N
 
 
 async def job_completed(tx: StockTx, event: JobCompleted) -> None:
-    """Backflush the operation's materials for the pieces made, good and scrap."""
+    """Backflush the operation's materials for the pieces made, good and scrap.
+
+    A completion seen before its order (a replay reads topics interleaved) waits for it.
+    """
     pieces = event.good_quantity + event.scrap_quantity
+    if not await sql.fetch(tx.conn, _KNOWN_ORDER, {"order_id": event.order_id}):
+        await sql.execute(tx.conn, _PEND, {"job_id": event.job_id, "order_id": event.order_id,
+                          "operation_seq": event.operation_seq, "pieces": pieces})  # fmt: skip
+        return
     await engine.backflush(tx, event.order_id, event.operation_seq, pieces, event.job_id)
+
+
+async def _pending_jobs(tx: StockTx, order_id: str) -> None:
+    for job_id, seq, pieces in await sql.fetch(tx.conn, _TAKE_PENDING, {"order_id": order_id}):
+        await engine.backflush(tx, order_id, seq, pieces, job_id)
 
 
 _HELD_BY = text("SELECT lot_id FROM lot WHERE hold_ncr_id = :ncr_id AND quarantined")
