@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mes_events.catalog.orders import OrderAmended, OrderCancelled
+from mes_events.catalog.orders import OrderAmended, OrderCancelled, OrderCompleted
 from mes_events.catalog.quality import DispositionDecided, NonconformanceRaised, UseAsIs
 from mes_events.catalog.scheduler import JobCompleted
 from mes_inventory.application.context import Inventory
@@ -219,3 +219,21 @@ async def test_a_job_completion_seen_before_its_order_is_backflushed_when_it_arr
     back = (await client.get("/orders/EARLY/genealogy")).json()["lots"]
     assert [(x["lot_id"], x["job_id"], x["quantity"]) for x in back] == [("I-1", "JE", "8")]
     await balances_hold(inv)
+
+
+async def test_an_order_for_an_unknown_material_is_short_until_it_is_received(
+    client: httpx.AsyncClient, inv: Inventory
+) -> None:
+    await react(inv, ORDERS.envelope("K1", order("K1", {"NEW-MAT": "2"}, quantity=3)))
+    alerts = (await client.get("/alerts")).json()["shortages"]
+    assert ("K1", "NEW-MAT", "6") in [(a["order_id"], a["material_id"], a["short"]) for a in alerts]
+    await receive(client, "NEW-MAT", "NM-1", "10", day=1)
+    assert (await needs(client, "K1"))[0]["short"] == "0"
+    await react(
+        inv,
+        ORDERS.envelope(
+            "K1", OrderCompleted(order_id="K1", good_quantity=3, scrap_quantity=0, completed_at=T0)
+        ),
+    )
+    assert (await needs(client, "K1"))[0]["reserved"] == "0"
+    assert (await client.get("/materials/NEW-MAT")).json()["available"] == "10"

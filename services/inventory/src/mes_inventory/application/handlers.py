@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import orjson
 from sqlalchemy import text
 
 from mes_events.catalog.inventory import MaterialRegistered
@@ -97,8 +98,6 @@ async def receive(
 
 
 def _json(value: Any) -> str:
-    import orjson
-
     return orjson.dumps(value).decode()
 
 
