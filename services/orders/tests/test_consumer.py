@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 import pytest
+from sqlalchemy import text
 
 from mes_events.catalog.inventory import MaterialShortage
 from mes_events.catalog.orders import OrderReceived
@@ -335,3 +336,26 @@ async def test_amending_a_short_order_down_to_what_was_made_completes_it(
     assert (amended["type"], done["type"]) == ("orders.OrderAmended", "orders.OrderCompleted")
     assert done["causation_id"] == amended["event_id"]
     assert done["data"]["good_quantity"] == 8 and done["data"]["scrap_quantity"] == 2
+
+
+async def test_events_about_unknown_orders_leave_no_rows(
+    live: Api, kafka_settings: KafkaSettings
+) -> None:
+    scheduler = OtherService("mes/scheduler", kafka_settings)
+    known = await create(live, "CONS-KNOWN")
+    # The unknown order's event goes first on the same stream, so once the known order's
+    # event is applied the unknown one has been handled too.
+    await scheduler.publish(
+        scheduler.envelope("job-mixed", completed("not-ours", 10, 1, 0, "2026-11-25T10:00:00Z")),
+        scheduler.envelope("job-mixed", completed(known, 10, 1, 0, "2026-11-25T10:00:00Z")),
+    )
+
+    async def applied() -> bool:
+        return bool((await detail(live, known))["operations"][0]["good_quantity"] == 1)
+
+    await eventually(applied)
+    async with live.runtime.engine.connect() as conn:
+        rows = await conn.scalar(
+            text("SELECT count(*) FROM order_operation_v1 WHERE order_id = 'not-ours'")
+        )
+    assert rows == 0

@@ -28,6 +28,8 @@ class OrderStatus(StrEnum):
 
 # One statement for a whole batch, and no exception on a taken reference (an exception would
 # abort the whole group-committed transaction): RETURNING names the rows that were new.
+# Rows go in order_id order, so concurrent batches take their unique-index locks in one order
+# and cannot deadlock; among repeats of one reference, the earliest request (n) goes first.
 _INSERT_SUMMARIES = """
 INSERT INTO order_summary_v1 (order_id, external_ref, request_hash, customer, product, quantity,
     due_at, priority, status, version, routing, materials, received_at)
@@ -37,7 +39,7 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[
             $7::timestamptz[], $8::int[], $9::text[], $10::text[], $11::timestamptz[])
      WITH ORDINALITY AS o(order_id, external_ref, request_hash, customer, product, quantity,
                           due_at, priority, routing, materials, received_at, n)
-ORDER BY o.n
+ORDER BY o.order_id, o.n
 ON CONFLICT DO NOTHING RETURNING order_id
 """
 _BY_REFS = (

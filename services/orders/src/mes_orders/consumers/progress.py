@@ -23,6 +23,7 @@ from mes_events.store import EventStore
 from mes_events.topics import INVENTORY, QUALITY, SCHEDULER
 from mes_orders.application.completion import settle
 
+_KNOWN = text("SELECT 1 FROM order_summary_v1 WHERE order_id = :order_id")
 _PROJECTED = text(
     "UPDATE order_summary_v1 SET projected_completion_at = :at, projected_at = :projected_at"
     " WHERE order_id = :order_id"
@@ -85,7 +86,11 @@ def progress_handler(store: EventStore) -> Handler:
     async def handle(conn: AsyncConnection, env: EventEnvelope) -> None:
         if env.event_type not in _HANDLED:
             return  # other event types of these topics do not concern orders
-        match env.payload():
+        payload = env.payload()
+        order_id: str = getattr(payload, "order_id", "")
+        if (await conn.execute(_KNOWN, {"order_id": order_id})).first() is None:
+            return  # not an order of this service: keep no rows about it
+        match payload:
             case OrderProjected() as e:
                 params = {"order_id": e.order_id, "at": e.projected_completion_at}
                 await conn.execute(_PROJECTED, params | {"projected_at": env.occurred_at})
