@@ -66,6 +66,8 @@ class Intake:
     max_committers: int = 4
     _queue: deque[_Request] = field(default_factory=deque, init=False)
     _committers: int = field(default=0, init=False)
+    # The loop keeps only weak references to tasks: a committer must not vanish mid-batch.
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     async def place(self, command: ReceiveOrder, digest: str, meta: Metadata) -> Placed:
         """Store the order, or return the one under the same reference; 409 if it differs."""
@@ -73,7 +75,9 @@ class Intake:
         self._queue.append(_Request(command, digest, meta, done))
         if self._committers < self.max_committers:
             self._committers += 1
-            asyncio.get_running_loop().create_task(self._drain())
+            task = asyncio.get_running_loop().create_task(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await done
 
     async def _drain(self) -> None:
