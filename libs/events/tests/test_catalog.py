@@ -104,6 +104,14 @@ SAMPLES: list[DomainEvent] = [
         operation_seq=10,
         quantity=Decimal(35),
     ),
+    inv.ReservationReleased(
+        lot_id="L-7",
+        material_id="STEEL-42",
+        order_id="SO-1",
+        operation_seq=10,
+        quantity=Decimal(5),
+        reason="order amended",
+    ),
     inv.MaterialShortage(
         material_id="STEEL-42",
         order_id="SO-2",
@@ -221,8 +229,8 @@ SAMPLES: list[DomainEvent] = [
 EXPECTED = {
     "orders": ["OrderReceived", "OrderAmended", "OrderCancelled", "OrderCompleted"],
     "inventory": [
-        "MaterialRegistered", "MaterialArrived", "MaterialReserved", "MaterialShortage",
-        "MaterialConsumed", "LotQuarantined", "LotReleased", "StockAdjusted",
+        "MaterialRegistered", "MaterialArrived", "MaterialReserved", "ReservationReleased",
+        "MaterialShortage", "MaterialConsumed", "LotQuarantined", "LotReleased", "StockAdjusted",
     ],
     "scheduler": [
         "WorkCenterRegistered", "WorkCenterDown", "WorkCenterUp", "ScheduleRevised",

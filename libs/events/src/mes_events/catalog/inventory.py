@@ -71,6 +71,19 @@ class MaterialReserved(
     missing_quantity: Quantity | None = None
 
 
+class ReservationReleased(
+    DomainEvent, type_name="inventory.ReservationReleased", version=1, stream_type=LOT
+):
+    """Part of a lot reserved for an order's operation became free again."""
+
+    lot_id: Code
+    material_id: Code
+    order_id: Code
+    operation_seq: Seq
+    quantity: PositiveQuantity
+    reason: Text
+
+
 class MaterialShortage(
     DomainEvent, type_name="inventory.MaterialShortage", version=1, stream_type=MATERIAL
 ):
