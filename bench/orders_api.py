@@ -27,7 +27,7 @@ import asyncpg
 import orjson
 from fastapi import FastAPI
 
-from mes_events.db import asyncpg_dsn, create_database, migrate
+from mes_events.db import asyncpg_dsn, create_database, drop_database, migrate
 from mes_events.service import Role
 from mes_events.testing.benchdb import percentile, server_url
 
@@ -300,27 +300,39 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    url = await create_database(server_url(), f"bench_orders_{uuid.uuid4().hex[:8]}")
-    # Migrated once here: workers starting together would otherwise race on alembic.
-    await migrate(url, MIGRATIONS)
-    c, s = args.concurrency, args.seconds
+    name = f"bench_orders_{uuid.uuid4().hex[:8]}"
+    url = await create_database(server_url(), name)
+    try:
+        # Migrated once here: workers starting together would otherwise race on alembic.
+        await migrate(url, MIGRATIONS)
+        results = await measure(url, args.seconds, args.concurrency, args.workers)
+    finally:
+        await drop_database(server_url(), name)
+    summarize(results, args.seconds, args.concurrency, args.workers)
+
+
+async def measure(url: str, s: float, c: int, workers: list[int]) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     results["trivial_1w"] = await serve_and_load("trivial_app", 1, url, s, c)
     print(line("trivial endpoint, 1 worker", results["trivial_1w"]), flush=True)
     results["raw"] = await raw_rate(url, s, c)
     print(line(f"asyncpg 1 event/tx, {c} conns", results["raw"]), flush=True)
-    for w in args.workers:
+    for w in workers:
         results[f"create_{w}w"] = await serve_and_load("api_app", w, url, s, c)
         print(line(f"POST /orders, {w} worker(s)", results[f"create_{w}w"]), flush=True)
+    return results
+
+
+def summarize(results: dict[str, dict[str, float]], s: float, c: int, workers: list[int]) -> None:
     raw = results["raw"]["rps"]
-    best = max(results[f"create_{w}w"]["rps"] for w in args.workers)
+    best = max(results[f"create_{w}w"]["rps"] for w in workers)
     fields = [f"concurrency={c}", f"seconds={s:g}"]
     for key, r in results.items():
         fields += [f"{key}_rps={r['rps']:.0f}", f"{key}_p50_ms={r['p50_ms']:.1f}"]
         fields += [f"{key}_p99_ms={r['p99_ms']:.1f}"]
         if r["cpu_us"] == r["cpu_us"]:  # not NaN: an HTTP server was measured
             fields.append(f"{key}_server_cpu_us={r['cpu_us']:.0f}")
-    fields += [f"ratio_{w}w={results[f'create_{w}w']['rps'] / raw:.2f}" for w in args.workers]
+    fields += [f"ratio_{w}w={results[f'create_{w}w']['rps'] / raw:.2f}" for w in workers]
     fields.append(f"ratio={best / raw:.2f}")
     print("summary: " + " ".join(fields))
 
