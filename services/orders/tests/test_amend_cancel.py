@@ -50,6 +50,12 @@ async def test_weak_etag_is_accepted(api: Api) -> None:
     assert (await patch(api, oid, {"priority": 4}, etag='W/"1"')).status_code == 200
 
 
+async def test_if_match_star_matches_any_version(api: Api) -> None:
+    oid = await create(api, "A-STAR")
+    assert (await patch(api, oid, {"priority": 5}, etag="*")).status_code == 200
+    assert (await patch(api, oid, {"priority": 4}, etag="*")).status_code == 200
+
+
 async def test_amend_without_if_match_is_428(api: Api) -> None:
     oid = await create(api, "A-3")
     r = await patch(api, oid, {"quantity": 11}, etag=None)

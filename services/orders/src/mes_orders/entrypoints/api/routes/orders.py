@@ -34,11 +34,13 @@ def etag(version: int) -> str:
 
 
 def parse_if_match(value: str | None, *, required: bool) -> int | None:
-    """The version in an If-Match header (`"3"`, `W/"3"` or `3`)."""
+    """The version in an If-Match header (`"3"`, `W/"3"` or `3`); `*` matches any."""
     if value is None:
         if required:
             raise HTTPException(428, "If-Match with the order's ETag is required")
         return None
+    if value.strip() == "*":
+        return None  # RFC 9110: any current version of an existing order
     raw = value.strip().removeprefix("W/").strip('"')
     if not raw.isdigit():
         raise HTTPException(412, f"If-Match {value!r} is not an ETag of this API")
