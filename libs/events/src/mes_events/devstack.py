@@ -105,11 +105,15 @@ def up(broker_port: int) -> int:
 
 
 def start_service(service: Service, database: str, bootstrap: str) -> subprocess.Popen[bytes]:
-    from mes_events.db import with_database
+    import asyncio
 
+    from mes_events.db import create_database
+
+    # Each service owns its database on the shared server; the service migrates it on start.
+    url = asyncio.run(create_database(database, f"mes_{service.name}"))
     env = {
         **os.environ,
-        f"{service.env_prefix}DATABASE_URL": with_database(database, f"mes_{service.name}"),
+        f"{service.env_prefix}DATABASE_URL": url,
         f"{service.env_prefix}KAFKA__BOOTSTRAP_SERVERS": bootstrap,
         f"{service.env_prefix}HTTP_PORT": str(service.port),
     }
