@@ -30,6 +30,7 @@ from fastapi import FastAPI
 from mes_events.db import asyncpg_dsn, create_database, drop_database, migrate
 from mes_events.service import Role
 from mes_events.testing.benchdb import percentile, server_url
+from mes_orders.testing import order_body
 
 HERE = Path(__file__).resolve().parent
 MIGRATIONS = HERE.parent / "services" / "orders" / "migrations"
@@ -60,47 +61,8 @@ def free_port() -> int:
         return port
 
 
-BODY = orjson.dumps(
-    {
-        "external_ref": "@REF@",
-        "customer": "ACME",
-        "product": "BRACKET-7",
-        "quantity": 10,
-        "due_date": "2026-12-01T12:00:00Z",
-        "priority": 2,
-        "routing": [
-            {
-                "seq": 10,
-                "operation": "cut",
-                "work_center_group": "SAW",
-                "setup_minutes": 15,
-                "run_minutes_per_unit": "1.5",
-            },
-            {
-                "seq": 20,
-                "operation": "mill",
-                "work_center_group": "CNC",
-                "setup_minutes": 30,
-                "run_minutes_per_unit": 4,
-                "inspection": {
-                    "characteristics": [
-                        {
-                            "name": "bore",
-                            "nominal": "12.00",
-                            "lower": "11.98",
-                            "upper": "12.02",
-                            "unit": "mm",
-                        }
-                    ],
-                    "sample_size": 3,
-                },
-            },
-        ],
-        "materials": [
-            {"material_id": "STEEL-BAR", "quantity_per_unit": "0.25", "operation_seq": 10}
-        ],
-    }
-)
+# The same sample order the orders tests post, with a placeholder reference.
+BODY = orjson.dumps(order_body("@REF@"))
 
 
 def request_bytes(ref: str) -> bytes:
