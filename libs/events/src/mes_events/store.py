@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -33,6 +33,26 @@ class ConcurrencyError(Exception):
 
 class DuplicateEventId(Exception):
     """An event id that is already stored was appended again."""
+
+
+T = TypeVar("T")
+CONFLICT_ATTEMPTS = 3
+
+
+async def retry_on_conflict(
+    attempt: Callable[[], Awaitable[T]], *, attempts: int = CONFLICT_ATTEMPTS
+) -> T:
+    """Run a whole transaction again when the stream moved under it; the last conflict raises.
+
+    STYLE.md: reload, decide and append again up to 3 times, then the ConcurrencyError is a 409.
+    """
+    for n in range(1, attempts + 1):
+        try:
+            return await attempt()
+        except ConcurrencyError:
+            if n == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True, slots=True)

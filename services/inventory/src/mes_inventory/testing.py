@@ -13,7 +13,8 @@ from mes_events.catalog.common import MaterialRequirement, RoutingOperation
 from mes_events.catalog.orders import OrderReceived
 from mes_events.envelope import EventEnvelope
 from mes_events.registry import DomainEvent
-from mes_inventory.application.context import Inventory, retrying
+from mes_events.store import retry_on_conflict
+from mes_inventory.application.context import Inventory
 from mes_inventory.consumers.reactions import subscription
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -57,7 +58,7 @@ async def react(inv: Inventory, *envelopes: EventEnvelope) -> None:
             for env in envelopes:
                 await handler(conn, env)
 
-    await retrying(attempt)
+    await retry_on_conflict(attempt)
 
 
 def order(

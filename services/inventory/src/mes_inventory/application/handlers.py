@@ -12,9 +12,10 @@ from sqlalchemy import text
 
 from mes_events.catalog.inventory import MaterialRegistered
 from mes_events.errors import DomainError, NotFound
+from mes_events.store import retry_on_conflict
 from mes_inventory.adapters import queries
 from mes_inventory.application import engine
-from mes_inventory.application.context import Inventory, retrying
+from mes_inventory.application.context import Inventory
 from mes_inventory.application.stock_tx import StockTx, material_stream
 from mes_inventory.domain import lot as lot_rules
 from mes_inventory.domain import material as material_rules
@@ -45,7 +46,7 @@ async def register_material(
             await tx.emit(events)
             return bool(events)
 
-    return await retrying(attempt)
+    return await retry_on_conflict(attempt)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ async def receive(
                 )  # fmt: skip
             return response, False
 
-    return await retrying(attempt)
+    return await retry_on_conflict(attempt)
 
 
 def _json(value: Any) -> str:
@@ -129,7 +130,7 @@ async def count_lot(
                 await engine.refill(tx, [material_id])
             return counted - before
 
-    return await retrying(attempt)
+    return await retry_on_conflict(attempt)
 
 
 async def hold_lot(
@@ -149,7 +150,7 @@ async def hold_lot(
             await set_hold(StockTx(conn, inv.store, inv.meta(correlation_id, causation_id)),
                            lot_id, reason, held=held, ncr_id=ncr_id)  # fmt: skip
 
-    await retrying(attempt)
+    await retry_on_conflict(attempt)
 
 
 async def set_hold(

@@ -5,13 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events.errors import NotFound, PreconditionFailed
-from mes_events.store import ConcurrencyError, EventStore, Metadata
+from mes_events.store import EventStore, Metadata, retry_on_conflict
 from mes_events.uow import UnitOfWork
 from mes_orders.adapters import read_model
 from mes_orders.application.completion import settle
 from mes_orders.domain.order import AmendOrder, CancelOrder, Command, decide, fold
-
-ATTEMPTS = 3
 
 
 async def amend_order(
@@ -31,16 +29,13 @@ async def cancel_order(
 async def _handle(
     uow: UnitOfWork, store: EventStore, cmd: Command, meta: Metadata, *, if_match: int | None
 ) -> int:
-    # A concurrent writer moved the stream: reload and decide again (STYLE.md: up to 3 times),
-    # then the ConcurrencyError becomes a 409. With If-Match the reload turns it into a 412.
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            async with uow.transaction() as conn:
-                return await _decide_and_append(conn, store, cmd, meta, if_match)
-        except ConcurrencyError:
-            if attempt == ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+    # A concurrent writer moved the stream: reload and decide again, then the ConcurrencyError
+    # becomes a 409. With If-Match the reload turns it into a 412.
+    async def attempt() -> int:
+        async with uow.transaction() as conn:
+            return await _decide_and_append(conn, store, cmd, meta, if_match)
+
+    return await retry_on_conflict(attempt)
 
 
 async def _decide_and_append(
