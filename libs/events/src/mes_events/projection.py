@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -13,10 +12,10 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events.envelope import EventEnvelope
-from mes_events.migration import NOTIFY_CHANNEL
 from mes_events.store import START, Cursor, EventStore
 from mes_events.supervise import run_until_stopped
 from mes_events.uow import UnitOfWork
+from mes_events.wakeup import listen_for_appends, wait_for_wake
 
 log = structlog.get_logger("mes.projection")
 
@@ -111,9 +110,7 @@ class ProjectionRunner:
     async def _session(self, stop: asyncio.Event) -> None:
         async with self.uow.engine.connect() as listen_conn:
             await listen_conn.execution_options(isolation_level="AUTOCOMMIT")
-            raw = (await listen_conn.get_raw_connection()).driver_connection
-            assert raw is not None
-            await raw.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            await listen_for_appends(listen_conn, self._wake)
             while not stop.is_set():
                 self._wake.clear()
                 held = False
@@ -123,5 +120,4 @@ class ProjectionRunner:
                 if held:
                     await asyncio.sleep(0.002)
                     continue
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll_s)
+                await wait_for_wake(self._wake, stop, self.idle_poll_s)

@@ -13,10 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mes_events.kafka import broker_identity, ensure_topics, make_producer
-from mes_events.migration import NOTIFY_CHANNEL
 from mes_events.settings import KafkaSettings
 from mes_events.store import START, Cursor, EventStore
 from mes_events.supervise import run_until_stopped
+from mes_events.wakeup import listen_for_appends, wait_for_wake
 
 log = structlog.get_logger("mes.relay")
 
@@ -93,9 +93,7 @@ class Relay:
                     log.info("relay.standby", relay=self.name)
                     await asyncio.sleep(1.0)
                     return
-                raw = (await listen_conn.get_raw_connection()).driver_connection
-                assert raw is not None
-                await raw.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+                await listen_for_appends(listen_conn, self._wake)
                 progress = _Progress(await self._checkpoint(broker))
                 log.info("relay.start", relay=self.name, broker=broker, cursor=progress.cursor)
                 try:
@@ -118,13 +116,7 @@ class Relay:
             if held_back:
                 await asyncio.sleep(self.held_back_poll_s)
                 continue
-            waiter = asyncio.ensure_future(self._wake.wait())
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait(
-                {waiter, stopper}, timeout=self.idle_poll_s, return_when=asyncio.FIRST_COMPLETED
-            )
-            waiter.cancel()
-            stopper.cancel()
+            await wait_for_wake(self._wake, stop, self.idle_poll_s)
 
     async def publish_available(self, producer: AIOKafkaProducer, progress: _Progress) -> bool:
         """Publish pages until nothing more is safe to read; whether rows are held back."""
