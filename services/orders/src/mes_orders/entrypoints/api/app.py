@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -19,8 +14,6 @@ from mes_orders.consumers.progress import subscription
 from mes_orders.entrypoints.api.body_limit import BodyLimit
 from mes_orders.entrypoints.api.context import OrdersContext
 from mes_orders.entrypoints.api.routes.orders import router
-
-Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 MIGRATIONS = Path(__file__).resolve().parents[4] / "migrations"
 
@@ -44,27 +37,4 @@ def create_app(
     )
     app.state.orders = OrdersContext(runtime, intake, clock)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.router.lifespan_context = _freeze_after_start(app.router.lifespan_context)
     return app
-
-
-def _freeze_after_start(lifespan: Lifespan) -> Lifespan:
-    """Move everything alive after start-up out of the garbage collector's sight.
-
-    Why: a full collection walks every object the imports and start-up left behind (FastAPI,
-    SQLAlchemy, Alembic, pydantic schemas); under load one ran about every 0.9 s and stalled
-    every request in flight for 80-145 ms, the whole create-order p99. `gc.freeze()` after
-    start-up (the Instagram recipe) removed those stalls in bench/orders_api.py runs.
-    """
-
-    @contextlib.asynccontextmanager
-    async def wrapped(app: Any) -> AsyncIterator[None]:
-        async with lifespan(app):
-            gc.collect()
-            gc.freeze()
-            try:
-                yield
-            finally:
-                gc.unfreeze()
-
-    return wrapped
