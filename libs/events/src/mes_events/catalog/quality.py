@@ -15,6 +15,7 @@ from mes_events.catalog.common import (
     InspectionSpec,
     Measure,
     Minutes,
+    Pieces,
     PositivePieces,
     Seq,
     Text,
@@ -27,7 +28,7 @@ NCR = "ncr"
 
 
 class Measurement(ValueModel):
-    """One measured value of one characteristic on one sampled piece."""
+    """One measured value of one characteristic on one sampled piece, in the spec's unit."""
 
     characteristic: Code
     sample: PositivePieces = Field(description="1-based index of the piece in the sample.")
@@ -44,6 +45,14 @@ class InspectionRequested(
     operation_seq: Seq
     job_id: Code | None = None
     spec: InspectionSpec
+    # Added later (optional, absent on older events): what the quality read models group by.
+    product: Code | None = Field(default=None, description="The order's product.")
+    work_center_id: Code | None = Field(
+        default=None, description="The work center the inspected job ran on."
+    )
+    batch_quantity: Pieces | None = Field(
+        default=None, description="Good pieces the job made: the batch the sample is drawn from."
+    )
 
 
 class _InspectionResult(DomainEvent):
@@ -55,6 +64,10 @@ class _InspectionResult(DomainEvent):
     measurements: tuple[Measurement, ...]
     inspector: Code
     inspected_at: AwareDatetime
+    defect_codes: tuple[Code, ...] = Field(
+        default=(),
+        description="Defects the inspector recorded, one entry per defect (added later).",
+    )
 
 
 class InspectionPassed(
@@ -69,6 +82,10 @@ class InspectionFailed(
     """At least one characteristic was out of its limits."""
 
     failed_characteristics: tuple[Code, ...] = Field(min_length=1)
+    failed_count: PositivePieces | None = Field(
+        default=None,
+        description="Sampled pieces with a characteristic out of its limits (added later).",
+    )
 
 
 class NonconformanceRaised(
