@@ -6,7 +6,9 @@ revisions and order projections) and "job" (one operation executed on a work cen
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from datetime import time
+from decimal import Decimal
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -16,6 +18,7 @@ from mes_events.catalog.common import (
     Code,
     Minutes,
     Pieces,
+    PositiveQuantity,
     Seq,
     SignedMinutes,
     Text,
@@ -49,6 +52,40 @@ class PlannedOperation(OperationRef):
         return self
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class WeeklyWindow(ValueModel):
+    """A working window of the weekly shift pattern (UTC); an `end` at or before `start` runs
+    past midnight into the next day (22:00-06:00 is a night shift, 00:00-00:00 a whole day)."""
+
+    day: Weekday
+    start: time
+    end: time
+
+
+class CalendarException(ValueModel):
+    """An absolute period without work: a holiday, planned maintenance or another closure."""
+
+    kind: Literal["holiday", "maintenance", "closure"]
+    start_at: AwareDatetime
+    end_at: AwareDatetime
+    reason: Text = ""
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.end_at <= self.start_at:
+            raise ValueError("end_at must be after start_at")
+        return self
+
+
+class ShiftCalendar(ValueModel):
+    """When a work center works: weekly windows minus the exceptions."""
+
+    weekly: tuple[WeeklyWindow, ...] = Field(min_length=1)
+    exceptions: tuple[CalendarException, ...] = ()
+
+
 class WorkCenterRegistered(
     DomainEvent, type_name="scheduler.WorkCenterRegistered", version=1, stream_type=WORK_CENTER
 ):
@@ -58,6 +95,13 @@ class WorkCenterRegistered(
     name: Text
     work_center_group: Code
     plant_id: Code = DEFAULT_PLANT
+    # Added later (optional; absent on older events: always open, nominal speed).
+    calendar: ShiftCalendar | None = Field(
+        default=None, description="Shift calendar; none means always open."
+    )
+    efficiency: Annotated[PositiveQuantity, Field(le=10)] = Field(
+        default=Decimal(1), description="Speed factor: run minutes are divided by it."
+    )
 
 
 class WorkCenterDown(
@@ -92,6 +136,9 @@ class ScheduleRevised(
     )
     changed: tuple[PlannedOperation, ...] = ()
     removed: tuple[OperationRef, ...] = ()
+    revision: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="The plan's revision after this change (added later)."
+    )
 
     @model_validator(mode="after")
     def _repair_names_its_cause(self) -> Self:
@@ -121,6 +168,14 @@ class JobStarted(DomainEvent, type_name="scheduler.JobStarted", version=1, strea
     work_center_id: Code
     operator: Code
     started_at: AwareDatetime
+    # Added later (optional): the line terminal, and a manager's override of the start checks.
+    terminal: Code | None = None
+    override_by: Code | None = Field(
+        default=None, description="The manager who forced the start past the checks below."
+    )
+    overridden: tuple[Text, ...] = Field(
+        default=(), description="The start checks the override set aside, as reasons."
+    )
 
 
 class JobCompleted(DomainEvent, type_name="scheduler.JobCompleted", version=1, stream_type=JOB):

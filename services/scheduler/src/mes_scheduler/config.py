@@ -1,0 +1,39 @@
+"""Settings of the scheduler service (environment variables prefixed SCHEDULER_)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from mes_events.catalog.common import DEFAULT_PLANT
+from mes_events.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Database, broker and HTTP settings, plus the planning knobs of the scheduler."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SCHEDULER_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    service: str = "scheduler"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/mes_scheduler"
+    http_port: int = 8002
+    plant_id: str = DEFAULT_PLANT
+    frozen_horizon_minutes: int = Field(30, ge=0, description="planned work this close never moves")
+    shortage_wait_minutes: int = Field(
+        1440, ge=0, description="planned release of an operation whose material is short"
+    )
+    default_down_minutes: int = Field(
+        240, ge=1, description="expected downtime when a breakdown is reported without one"
+    )
+    snapshot_every: int = Field(500, ge=1, description="plan inputs between two snapshots")
+    improver_enabled: bool = True
+    improver_seconds: float = Field(5.0, gt=0, description="time limit of one improver round")
+    improver_workers: int = Field(1, ge=1, description="CP-SAT workers (threads)")
+    improver_pause_seconds: float = Field(
+        2.0, ge=0, description="pause between rounds when the plan did not change"
+    )
+    # Checks every plan against the engine's feasibility checker before it is published (costly
+    # at thousands of operations; on in the tests).
+    verify_plans: bool = False

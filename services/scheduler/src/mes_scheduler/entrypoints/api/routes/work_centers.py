@@ -1,0 +1,71 @@
+"""Work centers: register, list, show, report down and up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from mes_events.catalog.scheduler import WorkCenterRegistered
+from mes_events.errors import NotFound
+from mes_scheduler.adapters import queries
+from mes_scheduler.application import work_centers as handlers
+from mes_scheduler.entrypoints.api.deps import CorrelationDep, ReaderDep, SchedulerDep
+from mes_scheduler.entrypoints.api.schemas import DownIn, WorkCenterIn, WorkCenterOut
+
+router = APIRouter(prefix="/work-centers", tags=["work centers"])
+
+
+@router.post("", status_code=201, response_model=WorkCenterOut)
+async def register(
+    body: WorkCenterIn, sch: SchedulerDep, correlation: CorrelationDep, response: Response
+) -> Any:
+    """Register a work center (WorkCenterRegistered); the identical registration again is a 200."""
+    event = WorkCenterRegistered(
+        work_center_id=body.id,
+        name=body.name,
+        work_center_group=body.group,
+        plant_id=sch.settings.plant_id,
+        calendar=body.calendar,
+        efficiency=body.efficiency,
+    )
+    if not await handlers.register(sch, event, correlation):
+        response.status_code = 200
+    response.headers["Location"] = f"/work-centers/{body.id}"
+    return await _one(sch, body.id)
+
+
+@router.get("", response_model=list[WorkCenterOut])
+async def list_work_centers(conn: ReaderDep) -> Any:
+    """Every work center with its calendar and whether it is down."""
+    return await queries.work_centers(conn)
+
+
+@router.get("/{work_center_id}", response_model=WorkCenterOut)
+async def show(work_center_id: str, conn: ReaderDep) -> Any:
+    rows = await queries.work_centers(conn, work_center_id)
+    if not rows:
+        raise NotFound(f"work center {work_center_id} not found")
+    return rows[0]
+
+
+@router.post("/{work_center_id}/down", response_model=WorkCenterOut)
+async def down(
+    work_center_id: str, body: DownIn, sch: SchedulerDep, correlation: CorrelationDep
+) -> Any:
+    """The center stopped (WorkCenterDown); its queued work is re-planned."""
+    await handlers.go_down(sch, work_center_id, body.reason, body.expected_minutes, correlation)
+    return await _one(sch, work_center_id)
+
+
+@router.post("/{work_center_id}/up", response_model=WorkCenterOut)
+async def up(work_center_id: str, sch: SchedulerDep, correlation: CorrelationDep) -> Any:
+    """The center is back (WorkCenterUp)."""
+    await handlers.come_up(sch, work_center_id, correlation)
+    return await _one(sch, work_center_id)
+
+
+async def _one(sch: SchedulerDep, work_center_id: str) -> Any:
+    async with sch.uow.engine.connect() as conn:
+        (row,) = await queries.work_centers(conn, work_center_id)
+    return row
