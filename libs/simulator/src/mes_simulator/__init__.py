@@ -1,0 +1,1 @@
+"""The factory simulator: a seeded shop that drives the MES or compares planning policies."""
