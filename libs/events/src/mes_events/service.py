@@ -30,6 +30,7 @@ from mes_events.errors import DomainError, NotFound, PreconditionFailed
 from mes_events.projection import Projection, ProjectionRunner
 from mes_events.relay import Relay
 from mes_events.settings import ServiceSettings
+from mes_events.sse import mount_event_stream
 from mes_events.store import ConcurrencyError, EventStore
 from mes_events.topics import topic_for_source
 from mes_events.uow import UnitOfWork
@@ -148,12 +149,14 @@ def build_app(runtime: ServiceRuntime, *, title: str, routers: Sequence[Any] = (
             yield
         finally:
             gc.unfreeze()
+            await event_tail.close()
             await runtime.stop()
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.runtime = runtime
     for router in routers:
         app.include_router(router)
+    event_tail = mount_event_stream(app, runtime.store, runtime.engine)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -144,6 +144,8 @@ class Page:
     events: list[EventEnvelope]
     next: Cursor
     held_back: bool
+    # The cursor of each event (readers that hand out exact resume points, like the SSE ids).
+    cursors: list[Cursor] = field(default_factory=list)
 
 
 class EventStore:
@@ -237,14 +239,16 @@ class EventStore:
             )
         ).all()
         events: list[EventEnvelope] = []
+        cursors: list[Cursor] = []
         cursor = after
         for row in rows:
             m = row._mapping
             if m["tx_id"] >= m["xmin"]:
-                return Page(events, cursor, held_back=True)
+                return Page(events, cursor, held_back=True, cursors=cursors)
             events.append(self._envelope(m))
             cursor = Cursor(int(m["tx_id"]), int(m["position"]))
-        return Page(events, cursor, held_back=False)
+            cursors.append(cursor)
+        return Page(events, cursor, held_back=False, cursors=cursors)
 
     def _envelope(self, m: Any) -> EventEnvelope:
         return EventEnvelope(
