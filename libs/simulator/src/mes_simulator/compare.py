@@ -31,11 +31,13 @@ def run_policies(
     settings: PolicySettings = DEFAULTS,
     *,
     progress: Callable[[Run], None] | None = None,
+    strict: bool = False,
 ) -> list[Run]:
     """Play `scenario` once per policy, one after the other in this process."""
     runs = []
     for name in names:
-        run = Simulation(scenario, make(name, scenario.plant(), settings)).run()
+        policy = make(name, scenario.plant(), settings)
+        run = Simulation(scenario, policy, strict=strict).run()
         if progress is not None:
             progress(run)
         runs.append(run)
@@ -78,3 +80,35 @@ def compare(
 ) -> list[Kpis]:
     """KPIs of each policy on `scenario`."""
     return [kpis(run) for run in run_policies(scenario, names, settings)]
+
+
+def pooled(rows: list[Kpis]) -> Kpis:
+    """One policy's rows from several seeds as one: counts summed, rates over all orders."""
+    done = sum(k.completed for k in rows) or 1
+    events = sum(k.events for k in rows) or 1
+
+    def mean(values: Iterable[float]) -> float:
+        values = list(values)
+        return sum(values) / len(values)
+
+    return Kpis(
+        policy=rows[0].policy,
+        orders=sum(k.orders for k in rows),
+        completed=sum(k.completed for k in rows),
+        on_time=sum(k.on_time * k.completed for k in rows) / done,
+        mean_lateness_h=sum(k.mean_lateness_h * k.completed for k in rows) / done,
+        max_lateness_h=max(k.max_lateness_h for k in rows),
+        weighted_tardiness_h=sum(k.weighted_tardiness_h for k in rows),
+        oee=mean(k.oee for k in rows),
+        availability=mean(k.availability for k in rows),
+        performance=mean(k.performance for k in rows),
+        quality=mean(k.quality for k in rows),
+        wip=mean(k.wip for k in rows),
+        scrap=sum(k.scrap for k in rows),
+        scrap_rate=mean(k.scrap_rate for k in rows),
+        plan_changes=sum(k.plan_changes for k in rows),
+        events=sum(k.events for k in rows),
+        cpu_ms_per_event=sum(k.cpu_ms_per_event * k.events for k in rows) / events,
+        cpu_ms_max=max(k.cpu_ms_max for k in rows),
+        end_h=mean(k.end_h for k in rows),
+    )

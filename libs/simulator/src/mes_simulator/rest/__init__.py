@@ -1,0 +1,1 @@
+"""The REST driver: the scenario played against the running services over their public APIs."""

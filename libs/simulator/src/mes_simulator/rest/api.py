@@ -1,0 +1,84 @@
+"""A thin client of the four services' public REST APIs, counting what it sent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+import httpx
+
+
+class ApiError(Exception):
+    """A 4xx/5xx answer: status and the body's detail."""
+
+    def __init__(self, status: int, method: str, url: str, detail: Any) -> None:
+        super().__init__(f"{method} {url} -> {status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+class Api:
+    """GET and POST against `urls[service] + path`; transport errors are retried."""
+
+    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str]) -> None:
+        self.http = http
+        self.urls = urls
+        self.sent: Counter[str] = Counter()
+        self.refused: Counter[str] = Counter()
+
+    async def _request(
+        self, method: str, service: str, path: str, *, key: str | None = None, **kw: Any
+    ) -> httpx.Response:
+        url = self.urls[service] + path
+        headers = {"Idempotency-Key": key} if key else {}
+        for attempt in range(6):
+            try:
+                return await self.http.request(method, url, headers=headers, **kw)
+            except httpx.TransportError:
+                if attempt == 5:
+                    raise
+                await asyncio.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def get(self, service: str, path: str, **params: Any) -> Any:
+        response = await self._request("GET", service, path, params=params or None)
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, "GET", path, _detail(response))
+        return response.json()
+
+    async def post(
+        self, service: str, path: str, body: Any = None, *, key: str | None = None, what: str = ""
+    ) -> Any:
+        """POST; raises ApiError on 4xx/5xx. `what` names the command in the counters."""
+        response = await self._request("POST", service, path, key=key, json=body)
+        name = what or f"{service} {path}"
+        if response.status_code >= 400:
+            self.refused[name] += 1
+            raise ApiError(response.status_code, "POST", path, _detail(response))
+        self.sent[name] += 1
+        return response.json() if response.content else None
+
+    async def wait_ready(self, services: list[str], timeout: float) -> list[str]:
+        """Wait until each service's /readyz answers 200; returns those that never did."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        waiting = list(services)
+        while waiting and loop.time() < deadline:
+            for service in list(waiting):
+                try:
+                    response = await self.http.get(self.urls[service] + "/readyz")
+                    if response.status_code == 200:
+                        waiting.remove(service)
+                except httpx.TransportError:
+                    pass
+            if waiting:
+                await asyncio.sleep(0.5)
+        return waiting
+
+
+def _detail(response: httpx.Response) -> Any:
+    try:
+        return response.json().get("detail", response.text)
+    except ValueError:
+        return response.text

@@ -1,0 +1,117 @@
+"""The end-of-run summary of a REST drive: what the services say, plus what the floor did."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from mes_scheduler.planning.calendar import Availability
+from mes_simulator.rest.api import Api, ApiError
+from mes_simulator.scenario import Scenario
+
+if TYPE_CHECKING:
+    from mes_simulator.rest.driver import Floor
+
+
+@dataclass
+class Report:
+    """Orders by the orders service; OEE and scrap from the jobs the driver ran."""
+
+    orders: int
+    posted: int
+    completed: int
+    on_time: int
+    lateness_h: list[float]
+    oee: float
+    scrap: int
+    made: int
+    commands: dict[str, int]
+    refused: dict[str, int]
+    open_reasons: dict[str, str] = field(default_factory=dict)
+    unbalanced: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        done = max(self.completed, 1)
+        mean = sum(self.lateness_h) / len(self.lateness_h) if self.lateness_h else 0.0
+        out = [
+            f"orders: {self.posted}/{self.orders} posted, {self.completed} completed, "
+            f"{100 * self.on_time / done:.1f}% on time, mean lateness {mean:.1f} h",
+            f"OEE {100 * self.oee:.1f}%, scrap {self.scrap} of {self.made} pieces made",
+            f"events processed: {sum(self.commands.values())} commands accepted "
+            + ", ".join(f"{k} {v}" for k, v in sorted(self.commands.items())),
+        ]
+        if self.refused:
+            out.append("refused: " + ", ".join(f"{k} {v}" for k, v in sorted(self.refused.items())))
+        out += [f"still open {oid}: {why}" for oid, why in sorted(self.open_reasons.items())]
+        out += [f"material balance broken: {m}" for m in self.unbalanced]
+        return out
+
+
+async def report(api: Api, floor: Floor, scenario: Scenario, now: float) -> Report:
+    """Ask the orders and inventory services how things stand."""
+    completed, on_time, lateness, reasons = 0, 0, [], {}
+    for order_id in sorted(floor.orders):
+        try:
+            order = await api.get("orders", f"/orders/{order_id}")
+        except ApiError as e:
+            reasons[order_id] = f"orders service: {e}"
+            continue
+        if order["status"] == "completed":
+            completed += 1
+            on_time += bool(order.get("on_time"))
+            late = _hours(order["completed_at"]) - _hours(order["due_date"])
+            lateness.append(late)
+        elif order["status"] != "cancelled":
+            reasons[order_id] = open_reason(order)
+    calendar = Availability(scenario.calendar)
+    planned = calendar.working_minutes(0, max(int(now), 1)) * len(scenario.centers)
+    quality = floor.good / floor.made if floor.made else 0.0
+    return Report(
+        orders=len(scenario.orders),
+        posted=len(floor.orders),
+        completed=completed,
+        on_time=on_time,
+        lateness_h=lateness,
+        oee=floor.ideal * quality / planned if planned else 0.0,
+        scrap=floor.scrap,
+        made=floor.made,
+        commands=dict(api.sent),
+        refused=dict(api.refused),
+        open_reasons=reasons,
+        unbalanced=await unbalanced_materials(api),
+    )
+
+
+def open_reason(order: dict[str, Any]) -> str:
+    """Why an order is open, from its detail in the orders service."""
+    short = [m["material_id"] for m in order.get("materials", []) if m.get("status") == "short"]
+    if short:
+        return f"{order['status']}: waiting for material {', '.join(short)}"
+    for op in order.get("operations", []):
+        if op["status"] != "completed":
+            return f"{order['status']}: operation {op['seq']} {op['operation']} {op['status']}"
+    return str(order["status"])
+
+
+async def unbalanced_materials(api: Api) -> list[str]:
+    """Materials whose lots do not add up: received + adjusted - consumed != on hand."""
+    broken = []
+    for material in await api.get("inventory", "/materials"):
+        detail = await api.get("inventory", f"/materials/{material['material_id']}")
+        total = Decimal(0)
+        for lot in detail.get("lots") or []:
+            expected = (
+                Decimal(lot["received"]) + Decimal(lot["adjusted"]) - Decimal(lot["consumed"])
+            )
+            total += Decimal(lot["on_hand"])
+            if expected != Decimal(lot["on_hand"]) or Decimal(lot["on_hand"]) < 0:
+                broken.append(f"{material['material_id']} lot {lot['lot_id']}")
+        if total != Decimal(detail["on_hand"]):
+            broken.append(f"{material['material_id']}: lots {total} != on hand {detail['on_hand']}")
+    return broken
+
+
+def _hours(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp() / 3600
