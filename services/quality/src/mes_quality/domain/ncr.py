@@ -54,6 +54,7 @@ class Ncr:
     order_id: str = ""
     operation_seq: int = 0
     quantity: int = 0
+    inspection_id: str | None = None
     disposition: str | None = None
 
 
@@ -110,7 +111,12 @@ def evolve(state: Ncr, event: DomainEvent) -> Ncr:
     match event:
         case NonconformanceRaised():
             return Ncr(
-                event.ncr_id, Status.OPEN, event.order_id, event.operation_seq, event.quantity
+                event.ncr_id,
+                Status.OPEN,
+                event.order_id,
+                event.operation_seq,
+                event.quantity,
+                event.inspection_id,
             )
         case DispositionDecided():
             return replace(state, status=Status.DISPOSITIONED, disposition=event.disposition.kind)
