@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mes_events.store import (
     START,
+    Append,
     ConcurrencyError,
     Cursor,
     EventStore,
@@ -18,6 +19,7 @@ from mes_events.store import (
     save_snapshot,
 )
 from mes_events.testing.events import Counted, Renamed, meta
+from mes_events.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
 store = EventStore("mes/test")
@@ -161,7 +163,72 @@ async def test_rewind_makes_the_relay_read_every_event_from_a_position_again(
                 text("SELECT tx_id, position FROM relay_checkpoint WHERE relay = 'r-test'")
             )
         ).one()
-        page = await store.read_all(conn, cursor, limit=100_000)
     assert Cursor(int(saved[0]), int(saved[1])) == cursor
-    again = {e.position for e in page.events}
+    again: set[int | None] = set()
+    # Transaction ids are server-wide: another database's open transaction holds rows back.
+    for _ in range(200):
+        async with store_engine.connect() as conn:
+            page = await store.read_all(conn, cursor, limit=100_000)
+        again |= {e.position for e in page.events}
+        cursor = page.next
+        if not page.held_back:
+            break
+        await asyncio.sleep(0.05)
     assert {e.position for e in envs[3:]} <= again
+
+
+async def test_append_many_writes_each_stream_at_its_version_in_one_statement(
+    store_engine: AsyncEngine, store_uow: UnitOfWork
+) -> None:
+    old, new = sid(), sid()
+    async with store_engine.begin() as conn:
+        await store.append(conn, old, 0, [Counted(n=1)], meta())
+    async with store_uow.transaction() as conn:
+        written = await store.append_many(
+            conn,
+            [
+                Append(old, 1, [Counted(n=2), Renamed(label="b")], meta()),
+                Append(new, 0, [Counted(n=9)], meta()),
+            ],
+        )
+    assert [[e.stream_version for e in es] for es in written] == [[2, 3], [1]]
+    async with store_engine.connect() as conn:
+        stored_old = await store.read_stream(conn, old)
+        stored_new = await store.read_stream(conn, new)
+    assert [e.event_id for e in stored_old[1:]] == [e.event_id for e in written[0]]
+    assert [e.position for e in stored_old[1:]] == [e.position for e in written[0]]
+    assert [e.data for e in stored_new] == [{"n": 9}]
+
+
+async def test_append_many_with_one_stale_stream_raises_and_stores_nothing(
+    store_engine: AsyncEngine,
+) -> None:
+    fresh, moved = sid(), sid()
+    async with store_engine.begin() as conn:
+        await store.append(conn, moved, 0, [Counted(n=1), Counted(n=2)], meta())
+    with pytest.raises(ConcurrencyError) as caught:
+        async with store_engine.begin() as conn:
+            await store.append_many(
+                conn,
+                [
+                    Append(fresh, 0, [Counted(n=1)], meta()),
+                    Append(moved, 1, [Counted(n=3)], meta()),
+                ],
+            )
+    assert (caught.value.stream_id, caught.value.expected, caught.value.actual) == (moved, 1, 2)
+    async with store_engine.connect() as conn:
+        assert await store.stream_version(conn, fresh) == 0
+        assert await store.stream_version(conn, moved) == 2
+
+
+async def test_append_many_refuses_the_same_stream_twice(store_engine: AsyncEngine) -> None:
+    stream = sid()
+    async with store_engine.begin() as conn:
+        with pytest.raises(ValueError, match="at most once"):
+            await store.append_many(
+                conn,
+                [
+                    Append(stream, 0, [Counted(n=1)], meta()),
+                    Append(stream, 1, [Counted(n=2)], meta()),
+                ],
+            )

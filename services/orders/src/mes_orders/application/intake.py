@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from mes_events.catalog.orders import OrderReceived
 from mes_events.errors import DomainError
 from mes_events.registry import DomainEvent
-from mes_events.store import EventStore, Metadata
+from mes_events.store import Append, EventStore, Metadata
 from mes_events.uow import UnitOfWork
 from mes_orders.adapters import read_model
 from mes_orders.domain.order import INITIAL, ReceiveOrder, decide
@@ -114,13 +114,16 @@ class Intake:
         ]
         fresh = await read_model.insert_received(conn, rows)
         results: list[Placed | Exception | None] = []
+        appends: list[Append] = []
         for r, events in zip(batch, decided, strict=True):
             if r.command.order_id in fresh:
                 fresh.discard(r.command.order_id)  # a repeat in the same batch is not new
-                await self.store.append(conn, r.command.order_id, 0, events, r.meta)
+                appends.append(Append(r.command.order_id, 0, events, r.meta))
                 results.append(Placed(r.command.order_id, created=True))
             else:
                 results.append(None)
+        # One statement for every new order's events: the batch costs one round trip.
+        await self.store.append_many(conn, appends)
         taken = [r.command.external_ref for r, res in zip(batch, results, strict=True) if not res]
         existing = await read_model.find_by_refs(conn, taken) if taken else {}
         return [
