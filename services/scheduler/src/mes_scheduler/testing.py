@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import httpx
 from fastapi import FastAPI
 
+from mes_events.catalog.common import MaterialRequirement, RoutingOperation
+from mes_events.catalog.orders import OrderReceived
+from mes_events.envelope import EventEnvelope
+from mes_events.registry import DomainEvent
 from mes_events.service import Role, ServiceRuntime
 from mes_events.settings import KafkaSettings
+from mes_events.store import START, Cursor
 from mes_scheduler.application.context import Scheduler
+from mes_scheduler.application.planner import Planner
 from mes_scheduler.config import Settings
 from mes_scheduler.entrypoints.api.app import create_app
 
@@ -49,6 +58,11 @@ class Api:
         sch: Scheduler = self.app.state.scheduler
         return sch
 
+    @property
+    def planner(self) -> Planner:
+        planner: Planner = self.app.state.planner
+        return planner
+
 
 def two_shifts() -> dict[str, Any]:
     """Monday to Friday 06:00-22:00 (UTC), as a calendar body."""
@@ -80,3 +94,76 @@ async def running(
         httpx.AsyncClient(transport=transport, base_url="http://test") as client,
     ):
         yield Api(client, app, clock)
+
+
+class Foreign:
+    """Another service's stream: numbers its events like that service's store would."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.versions: dict[str, int] = {}
+
+    def envelope(self, stream_id: str, event: DomainEvent, at: datetime = T0) -> EventEnvelope:
+        version = self.versions.get(stream_id, 0) + 1
+        self.versions[stream_id] = version
+        return EventEnvelope(
+            event_id=uuid4(), event_type=event.type_name, schema_version=event.version,
+            source=self.source, stream_type=event.stream_type, stream_id=stream_id,
+            stream_version=version, occurred_at=at, correlation_id=uuid4(), causation_id=None,
+            data=event.model_dump(mode="json"),
+        )  # fmt: skip
+
+
+@dataclass
+class Feeder:
+    """Plays the consumer without a broker: foreign envelopes, then our own new events."""
+
+    api: Api
+    cursor: Cursor = START
+
+    async def feed(self, *envelopes: EventEnvelope) -> None:
+        async with self.api.scheduler.uow.transaction() as conn:
+            for env in envelopes:
+                await self.api.planner.handle(conn, env)
+
+    async def own(self) -> list[EventEnvelope]:
+        """Feed the events our store got since the last call (as the consumer would); returns
+        the floor events among them (not the plan's own)."""
+        runtime = self.api.runtime
+        events: list[EventEnvelope] = []
+        while True:
+            async with runtime.engine.connect() as conn:
+                page = await runtime.store.read_all(conn, self.cursor, limit=10_000)
+            self.cursor = page.next
+            events += page.events
+            if not page.held_back:
+                break
+            # Another transaction of the server is still open below our rows: look again.
+            await asyncio.sleep(0.01)
+        await self.feed(*events)
+        return [e for e in events if e.stream_type != "plan"]
+
+
+def order_received(
+    order_id: str,
+    *steps: tuple[int, str, float],
+    quantity: int = 10,
+    due_in_hours: float = 48,
+    priority: int = 3,
+    materials: dict[int, str] | None = None,
+    setup: int = 0,
+) -> OrderReceived:
+    """An order whose routing is (seq, group, run minutes per unit) steps."""
+    return OrderReceived(
+        order_id=order_id, external_ref=f"ERP-{order_id}", customer="ACME", product="P",
+        quantity=quantity, due_at=T0 + timedelta(hours=due_in_hours), priority=priority,
+        routing=tuple(
+            RoutingOperation(seq=s, operation=f"op{s}", work_center_group=g,
+                             setup_minutes=Decimal(setup), run_minutes_per_unit=Decimal(str(r)))
+            for s, g, r in steps
+        ),
+        materials=tuple(
+            MaterialRequirement(material_id=m, quantity_per_unit=Decimal(1), operation_seq=s)
+            for s, m in (materials or {}).items()
+        ),
+    )  # fmt: skip

@@ -1,7 +1,8 @@
-"""Read queries of the API: work centers (more read models join as the service grows)."""
+"""Read queries of the API: work centers, the published plan, dispatch lists, projections."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -23,3 +24,84 @@ async def work_centers(conn: AsyncConnection, work_center_id: str | None = None)
             text(_CENTERS + " WHERE work_center_id = :id"), {"id": work_center_id}
         )
     return [dict(r._mapping) for r in rows]
+
+
+_SCHEDULE = """
+    SELECT job_id, order_id, seq, operation, work_center_id, start_at, end_at, status, late,
+           material_status, rework
+    FROM plan_operation
+    WHERE status IN ('planned', 'started', 'completed') AND start_at IS NOT NULL
+"""
+
+
+async def schedule(
+    conn: AsyncConnection,
+    start: datetime | None,
+    end: datetime | None,
+    work_center_id: str | None,
+) -> list[Any]:
+    """Operations overlapping [start, end), by work center and start (the Gantt)."""
+    sql, params = _SCHEDULE, dict[str, Any]()
+    if start is not None:
+        sql += " AND end_at > :start"
+        params["start"] = start
+    if end is not None:
+        sql += " AND start_at < :end"
+        params["end"] = end
+    if work_center_id is not None:
+        sql += " AND work_center_id = :wc"
+        params["wc"] = work_center_id
+    rows = await conn.execute(text(sql + " ORDER BY work_center_id, start_at, job_id"), params)
+    return [dict(r._mapping) for r in rows]
+
+
+async def plan_revision(conn: AsyncConnection, plan_id: str) -> int:
+    q = text("SELECT revision FROM plan_state WHERE plan_id = :p")
+    return int((await conn.execute(q, {"p": plan_id})).scalar() or 0)
+
+
+_DISPATCH = text(
+    """
+    SELECT p.job_id, p.order_id, p.seq, p.operation, p.quantity, p.status, p.start_at, p.end_at,
+           p.late, p.material_status, p.rework, o.priority, o.due_at,
+           pred.job_id AS predecessor_job_id, pred.seq AS predecessor_seq,
+           pred.status AS predecessor_status
+    FROM plan_operation p
+    JOIN plan_order o ON o.order_id = p.order_id
+    LEFT JOIN plan_operation pred ON pred.order_id = p.order_id AND pred.position = p.position - 1
+    WHERE p.work_center_id = :wc AND p.status IN ('planned', 'started')
+    ORDER BY p.status = 'started' DESC, p.start_at, p.job_id
+    LIMIT :limit
+    """
+)
+
+
+async def dispatch_list(conn: AsyncConnection, work_center_id: str, limit: int) -> list[Any]:
+    """The center's running job, then its queue in planned order."""
+    rows = await conn.execute(_DISPATCH, {"wc": work_center_id, "limit": limit})
+    return [dict(r._mapping) for r in rows]
+
+
+_PROJECTION = text(
+    """
+    SELECT order_id, status, reason, quantity, planned_quantity, priority, due_at,
+           projected_completion_at, lateness_minutes, late, critical
+    FROM plan_order WHERE order_id = :order_id
+    """
+)
+_ORDER_OPS = text(
+    """
+    SELECT job_id, seq, operation, work_center_group, work_center_id, start_at, end_at, status,
+           material_status, rework
+    FROM plan_operation WHERE order_id = :order_id ORDER BY position
+    """
+)
+
+
+async def projection(conn: AsyncConnection, order_id: str) -> dict[str, Any] | None:
+    """An order's projection with its operations in routing order."""
+    row = (await conn.execute(_PROJECTION, {"order_id": order_id})).first()
+    if row is None:
+        return None
+    ops = await conn.execute(_ORDER_OPS, {"order_id": order_id})
+    return dict(row._mapping) | {"operations": [dict(r._mapping) for r in ops]}

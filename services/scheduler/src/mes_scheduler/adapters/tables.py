@@ -9,14 +9,18 @@ that appends each ScheduleRevised) and log the inputs it applied (`plan_input`).
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     DateTime,
+    Identity,
     Index,
     Integer,
     MetaData,
     Numeric,
     Table,
     Text,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -53,5 +57,80 @@ downtime = Table(
     Index("ix_downtime_center_down_at", "work_center_id", "down_at"),
 )
 
-FLOOR_TABLES_V1 = [work_center, downtime]
-FLOOR_TABLES = FLOOR_TABLES_V1
+FLOOR_TABLES = [work_center, downtime]
+
+plan_state = Table(
+    "plan_state",
+    metadata,
+    # One row per plan (plant): the time axis's epoch and where the published plan stands.
+    Column("plan_id", Text, primary_key=True),
+    Column("epoch", DateTime(timezone=True), nullable=False),
+    Column("revision", Integer, nullable=False, server_default="0"),
+    Column("input_seq", BigInteger, nullable=False, server_default="0"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+plan_input = Table(
+    "plan_input",
+    metadata,
+    # Every input the planner applied, in order, with the minute it was applied at: the tail a
+    # restart replays after the latest snapshot. kind: "event" or "improvement".
+    Column("seq", BigInteger, Identity(always=True), primary_key=True),
+    Column("plan_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("now", BigInteger, nullable=False),
+    Column("event_id", UUID(as_uuid=True)),
+    Column("event_type", Text),
+    Column("schema_version", Integer),
+    Column("source", Text),
+    Column("stream_id", Text),
+    Column("stream_version", Integer),
+    Column("occurred_at", DateTime(timezone=True)),
+    Column("correlation_id", UUID(as_uuid=True)),
+    Column("data", JSONB, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+plan_operation = Table(
+    "plan_operation",
+    metadata,
+    # The published plan, one row per routing step (job): the Gantt and the dispatch lists.
+    Column("job_id", Text, primary_key=True),
+    Column("order_id", Text, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("operation", Text, nullable=False),
+    Column("work_center_group", Text, nullable=False),
+    Column("rework", Boolean, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("setup_minutes", Numeric, nullable=False),
+    Column("run_minutes_per_unit", Numeric, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("work_center_id", Text),
+    Column("start_at", DateTime(timezone=True)),
+    Column("end_at", DateTime(timezone=True)),
+    Column("late", Boolean, nullable=False),
+    Column("material_status", Text, nullable=False),
+    Index("ix_plan_operation_center_start", "work_center_id", "start_at"),
+    Index("ix_plan_operation_start", "start_at"),
+    Index("ix_plan_operation_order", "order_id", "position"),
+)
+
+plan_order = Table(
+    "plan_order",
+    metadata,
+    # Order projections: projected completion, lateness and the critical chain.
+    Column("order_id", Text, primary_key=True),
+    Column("status", Text, nullable=False),
+    Column("reason", Text),
+    Column("quantity", Integer, nullable=False),
+    Column("planned_quantity", Integer, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("projected_completion_at", DateTime(timezone=True)),
+    Column("lateness_minutes", Numeric),
+    Column("late", Boolean, nullable=False),
+    Column("critical", JSONB, nullable=False),
+)
+
+PLAN_TABLES = [plan_state, plan_input, plan_operation, plan_order]

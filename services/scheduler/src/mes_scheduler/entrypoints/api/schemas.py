@@ -45,3 +45,73 @@ class DownIn(In):
     expected_minutes: Annotated[int, Field(ge=1, le=525_600)] | None = Field(
         default=None, description="Expected duration; the service default when absent."
     )
+
+
+OperationStatus = Literal["planned", "started", "completed", "cancelled", "unplanned"]
+MaterialStatus = Literal["none", "reserved", "short", "unknown"]
+
+
+class ScheduledOperation(BaseModel):
+    job_id: str
+    order_id: str
+    seq: int
+    operation: str
+    work_center_id: str
+    start_at: datetime
+    end_at: datetime
+    status: OperationStatus
+    late: bool = Field(description="The order is projected to finish after its due time.")
+    material_status: MaterialStatus
+    rework: bool
+
+
+class DispatchItem(BaseModel):
+    job_id: str
+    order_id: str
+    seq: int
+    operation: str
+    quantity: int
+    status: OperationStatus
+    start_at: datetime
+    end_at: datetime
+    late: bool
+    material_status: MaterialStatus
+    rework: bool
+    priority: int
+    due_at: datetime
+    predecessor_seq: int | None
+    action: str = Field(description="What the operator should do: start, wait (why), queued.")
+
+
+class CriticalOperation(BaseModel):
+    job_id: str
+    seq: int | None
+    reason: str
+
+
+class ProjectedOperation(BaseModel):
+    job_id: str
+    seq: int
+    operation: str
+    work_center_group: str
+    work_center_id: str | None
+    start_at: datetime | None
+    end_at: datetime | None
+    status: OperationStatus
+    material_status: MaterialStatus
+    rework: bool
+
+
+class OrderProjectionOut(BaseModel):
+    order_id: str
+    status: Literal["planned", "unplanned", "completed", "cancelled"]
+    reason: str | None
+    quantity: int
+    planned_quantity: int
+    priority: int
+    due_at: datetime
+    projected_completion_at: datetime | None
+    lateness_minutes: Decimal | None
+    late: bool
+    critical: list[CriticalOperation]
+    operations: list[ProjectedOperation]

@@ -1,0 +1,131 @@
+"""SQL of the planner: its state row, its input log, and the published plan's rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mes_events.envelope import EventEnvelope
+
+_CREATE_STATE = text(
+    "INSERT INTO plan_state (plan_id, epoch) VALUES (:plan_id, :epoch)"
+    " ON CONFLICT (plan_id) DO NOTHING"
+)
+_STATE = text("SELECT epoch FROM plan_state WHERE plan_id = :plan_id")
+_SAVE_STATE = text(
+    "UPDATE plan_state SET revision = :revision, input_seq = :input_seq, updated_at = now()"
+    " WHERE plan_id = :plan_id"
+)
+_LOG = text(
+    """
+    INSERT INTO plan_input (plan_id, kind, now, event_id, event_type, schema_version, source,
+                            stream_id, stream_version, occurred_at, correlation_id, data)
+    VALUES (:plan_id, :kind, :now, :event_id, :event_type, :schema_version, :source,
+            :stream_id, :stream_version, :occurred_at, :correlation_id, CAST(:data AS jsonb))
+    RETURNING seq
+    """
+)
+_TAIL = text(
+    "SELECT seq, kind, now, event_id, event_type, schema_version, source, stream_id,"
+    " stream_version, occurred_at, correlation_id, data FROM plan_input"
+    " WHERE plan_id = :plan_id AND seq > :after ORDER BY seq"
+)
+_OPERATION = text(
+    """
+    INSERT INTO plan_operation (job_id, order_id, seq, position, operation, work_center_group,
+        rework, quantity, setup_minutes, run_minutes_per_unit, status, work_center_id, start_at,
+        end_at, late, material_status)
+    VALUES (:job_id, :order_id, :seq, :position, :operation, :work_center_group, :rework,
+        :quantity, :setup_minutes, :run_minutes_per_unit, :status, :work_center_id, :start_at,
+        :end_at, :late, :material_status)
+    ON CONFLICT (job_id) DO UPDATE SET position = excluded.position,
+        quantity = excluded.quantity, status = excluded.status,
+        work_center_id = excluded.work_center_id, start_at = excluded.start_at,
+        end_at = excluded.end_at, late = excluded.late, material_status = excluded.material_status
+    """
+)
+_ORDER = text(
+    """
+    INSERT INTO plan_order (order_id, status, reason, quantity, planned_quantity, priority, due_at,
+        projected_completion_at, lateness_minutes, late, critical)
+    VALUES (:order_id, :status, :reason, :quantity, :planned_quantity, :priority, :due_at,
+        :projected_completion_at, :lateness_minutes, :late, CAST(:critical AS jsonb))
+    ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+        quantity = excluded.quantity, planned_quantity = excluded.planned_quantity,
+        priority = excluded.priority, due_at = excluded.due_at,
+        projected_completion_at = excluded.projected_completion_at,
+        lateness_minutes = excluded.lateness_minutes, late = excluded.late,
+        critical = excluded.critical
+    """
+)
+
+
+async def epoch(conn: AsyncConnection, plan_id: str, proposed: datetime) -> datetime:
+    """The plan's epoch: the one stored, or `proposed` stored now (first start)."""
+    await conn.execute(_CREATE_STATE, {"plan_id": plan_id, "epoch": proposed})
+    stored: datetime = (await conn.execute(_STATE, {"plan_id": plan_id})).scalar_one()
+    return stored
+
+
+async def save_state(conn: AsyncConnection, plan_id: str, revision: int, input_seq: int) -> None:
+    params = {"plan_id": plan_id, "revision": revision, "input_seq": input_seq}
+    await conn.execute(_SAVE_STATE, params)
+
+
+async def log_event(conn: AsyncConnection, plan_id: str, now: int, env: EventEnvelope) -> int:
+    """Append an applied event to the input log; its sequence number."""
+    row = {
+        "plan_id": plan_id, "kind": "event", "now": now, "event_id": env.event_id,
+        "event_type": env.event_type, "schema_version": env.schema_version,
+        "source": env.source, "stream_id": env.stream_id, "stream_version": env.stream_version,
+        "occurred_at": env.occurred_at, "correlation_id": env.correlation_id,
+        "data": orjson.dumps(env.data).decode(),
+    }  # fmt: skip
+    seq: int = (await conn.execute(_LOG, row)).scalar_one()
+    return seq
+
+
+async def log_improvement(
+    conn: AsyncConnection, plan_id: str, now: int, data: dict[str, Any]
+) -> int:
+    """Append an adopted improvement (its slots and sequences) to the input log."""
+    nulls = dict.fromkeys(
+        ("event_id", "event_type", "schema_version", "source", "stream_id", "stream_version",
+         "occurred_at", "correlation_id"),
+    )  # fmt: skip
+    row = nulls | {"plan_id": plan_id, "kind": "improvement", "now": now,
+                   "data": orjson.dumps(data).decode()}  # fmt: skip
+    seq: int = (await conn.execute(_LOG, row)).scalar_one()
+    return seq
+
+
+async def tail(conn: AsyncConnection, plan_id: str, after: int) -> Sequence[Any]:
+    """Logged inputs after `after`, in order."""
+    rows = await conn.execute(_TAIL, {"plan_id": plan_id, "after": after})
+    return rows.all()
+
+
+def envelope_of(row: Any) -> EventEnvelope:
+    """The logged event as the envelope it arrived in."""
+    return EventEnvelope(
+        event_id=row.event_id, event_type=row.event_type, schema_version=row.schema_version,
+        source=row.source, stream_type="", stream_id=row.stream_id,
+        stream_version=row.stream_version, occurred_at=row.occurred_at,
+        correlation_id=row.correlation_id, causation_id=None, data=row.data,
+    )  # fmt: skip
+
+
+async def write_rows(
+    conn: AsyncConnection, operations: list[dict[str, Any]], orders: list[dict[str, Any]]
+) -> None:
+    """Upsert the published plan's rows for the orders a step touched."""
+    if operations:
+        await conn.execute(_OPERATION, operations)
+    if orders:
+        rows = [o | {"critical": orjson.dumps(o["critical"]).decode()} for o in orders]
+        await conn.execute(_ORDER, rows)

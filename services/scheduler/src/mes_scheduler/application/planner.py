@@ -1,0 +1,191 @@
+"""The living plan: one in-memory state per plant, changed only inside database transactions.
+
+Every input (another service's event, one of our own, an adopted improvement) is applied in
+the transaction that records it: its log row, the ScheduleRevised / OrderProjected it causes,
+the read-model rows and (for consumed events) the consumer's dedupe rows commit together. The
+change to the in-memory state is staged on the transaction and swapped in after the commit
+(`adapters/uow.py`), under a lock that admits one planning transaction at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mes_events.envelope import EventEnvelope
+from mes_events.store import Metadata, load_snapshot, save_snapshot
+from mes_scheduler.adapters import plan_store
+from mes_scheduler.adapters.uow import hooks_of
+from mes_scheduler.application.context import Scheduler
+from mes_scheduler.domain import codec, plan_rows, planner
+from mes_scheduler.domain.plan_state import PlanState
+from mes_scheduler.domain.plan_step import Step
+from mes_scheduler.domain.timeaxis import week_start
+from mes_scheduler.planning import checker, improver
+from mes_scheduler.planning.plan import Plan, Slot
+
+log = structlog.get_logger("mes.scheduler.planner")
+_STAGED = "planner.staged"
+
+
+@dataclass
+class Staged:
+    """The planner's state as one transaction sees and changes it."""
+
+    state: PlanState
+    stream_version: int
+    input_seq: int
+    snapshot_seq: int
+
+    def clone(self) -> Staged:
+        return Staged(self.state.clone(), self.stream_version, self.input_seq, self.snapshot_seq)
+
+
+class Planner:
+    """Owns the plan of one plant; the consumer and the improver feed it."""
+
+    def __init__(self, sch: Scheduler) -> None:
+        self.sch = sch
+        self.plan_id = sch.settings.plant_id
+        self.stream_id = f"plan-{self.plan_id}"
+        self.snapshot_id = f"planner-{self.plan_id}"
+        self.lock = asyncio.Lock()
+        self.committed: Staged | None = None
+        self.changed = asyncio.Event()
+        self.violations: list[str] = []
+
+    @property
+    def state(self) -> PlanState:
+        assert self.committed is not None, "planner not loaded"
+        return self.committed.state
+
+    async def ensure_loaded(self) -> None:
+        """Rebuild the plan from the latest snapshot and the inputs logged after it (once)."""
+        if self.committed is not None:
+            return
+        async with self.lock:
+            if self.committed is None:
+                self.committed = await self._load()
+
+    async def _load(self) -> Staged:
+        settings = self.sch.settings
+        async with self.sch.uow.transaction() as conn:
+            epoch = await plan_store.epoch(conn, self.plan_id, week_start(self.sch.clock()))
+            snap = await load_snapshot(conn, self.snapshot_id, codec.SCHEMA_KEY)
+            if snap is not None:
+                state, seq = codec.decode(snap.state), snap.stream_version
+            else:
+                state = planner.initial(
+                    epoch,
+                    frozen_horizon=settings.frozen_horizon_minutes,
+                    shortage_wait=settings.shortage_wait_minutes,
+                )
+                seq = 0
+            rows = await plan_store.tail(conn, self.plan_id, seq)
+            for row in rows:
+                _replay(state, row)
+            version = await self.sch.store.stream_version(conn, self.stream_id)
+        last = rows[-1].seq if rows else seq
+        log.info(
+            "planner.loaded", snapshot_seq=seq, replayed=len(rows), revision=state.plan.revision
+        )
+        return Staged(state, version, last, seq)
+
+    async def _stage(self, conn: AsyncConnection) -> Staged:
+        """This transaction's copy of the state (the first call takes the planner's lock)."""
+        hooks = hooks_of(conn)
+        staged = hooks.values.get(_STAGED)
+        if isinstance(staged, Staged):
+            return staged
+        await self.ensure_loaded()
+        await self.lock.acquire()
+        assert self.committed is not None
+        staged = self.committed.clone()
+        hooks.values[_STAGED] = staged
+        hooks.on_commit.append(lambda: self._commit(staged))
+        hooks.on_rollback.append(self.lock.release)
+        return staged
+
+    def _commit(self, staged: Staged) -> None:
+        self.committed = staged
+        self.lock.release()
+        self.changed.set()
+
+    async def handle(self, conn: AsyncConnection, env: EventEnvelope) -> None:
+        """The consumer's handler: apply a planning-relevant event in the consumer's transaction."""
+        if env.event_type not in planner.INPUT_TYPES:
+            return
+        staged = await self._stage(conn)
+        state = staged.state
+        now = max(state.now, state.axis.minute(self.sch.clock()))
+        before = state.plan
+        step = planner.apply(state, env.payload(), now, env.occurred_at)
+        self._verify(before, state, now)
+        staged.input_seq = await plan_store.log_event(conn, self.plan_id, now, env)
+        meta = Metadata(self.sch.clock(), env.correlation_id, env.event_id)
+        await self._publish(conn, staged, step, meta, env.event_id)
+
+    async def adopt(self, result: improver.ImproveResult, now: int) -> bool:
+        """Take an improver result if it is still fresh, better and feasible; publish it."""
+        async with self.sch.uow.transaction() as conn:
+            staged = await self._stage(conn)
+            state = staged.state
+            now = max(now, state.now)
+            adopted = improver.adopt(state.plan, result, now)
+            if adopted is None:
+                return False
+            slots = {c.op_id: c.after for c in adopted.diff.changes if c.after is not None}
+            base = state.plan.sequences
+            sequences = {
+                wc: seq for wc, seq in adopted.plan.sequences.items() if base.get(wc) != seq
+            }
+            before = state.plan
+            step = planner.apply_improvement(state, slots, sequences, now)
+            self._verify(before, state, now)
+            data = {"slots": {k: list(v) for k, v in slots.items()},
+                    "sequences": {k: list(v) for k, v in sequences.items()}}  # fmt: skip
+            staged.input_seq = await plan_store.log_improvement(conn, self.plan_id, now, data)
+            meta = Metadata(self.sch.clock(), uuid4(), None)
+            await self._publish(conn, staged, step, meta, None)
+        log.info("planner.improved", moved=step.diff.moved, revision=state.plan.revision)
+        return True
+
+    async def _publish(
+        self, conn: AsyncConnection, staged: Staged, step: Step, meta: Metadata, cause: UUID | None
+    ) -> None:
+        state = staged.state
+        events = plan_rows.events(state, step, self.plan_id, cause)
+        if events:
+            await self.sch.store.append(conn, self.stream_id, staged.stream_version, events, meta)
+            staged.stream_version += len(events)
+        ops, orders = plan_rows.operation_rows(state, step), plan_rows.order_rows(state, step)
+        await plan_store.write_rows(conn, ops, orders)
+        await plan_store.save_state(conn, self.plan_id, state.plan.revision, staged.input_seq)
+        if staged.input_seq - staged.snapshot_seq >= self.sch.settings.snapshot_every:
+            await save_snapshot(
+                conn, self.snapshot_id, staged.input_seq, codec.SCHEMA_KEY, codec.encode(state)
+            )
+            staged.snapshot_seq = staged.input_seq
+
+    def _verify(self, before: Plan, state: PlanState, now: int) -> None:
+        if not self.sch.settings.verify_plans:
+            return
+        found = checker.check(state.plan, base=before, now=now)
+        if found:
+            log.error("planner.infeasible", violations=found[:10])
+            self.violations += found
+
+
+def _replay(state: PlanState, row: Any) -> None:
+    if row.kind == "event":
+        env = plan_store.envelope_of(row)
+        planner.apply(state, env.payload(), row.now, env.occurred_at)
+        return
+    slots = {k: Slot(*v) for k, v in row.data["slots"].items()}
+    sequences = {k: tuple(v) for k, v in row.data["sequences"].items()}
+    planner.apply_improvement(state, slots, sequences, row.now)
