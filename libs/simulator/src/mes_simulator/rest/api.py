@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -19,24 +20,23 @@ class ApiError(Exception):
 
 
 class Api:
-    """GET and POST against `urls[service] + path`; transport errors are retried."""
+    """GET and POST on each service's client (its base URL set); transport errors are retried."""
 
-    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str]) -> None:
-        self.http = http
-        self.urls = urls
+    def __init__(self, clients: Mapping[str, httpx.AsyncClient], *, retries: int = 5) -> None:
+        self.clients = clients
+        self.retries = retries
         self.sent: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
 
     async def _request(
         self, method: str, service: str, path: str, *, key: str | None = None, **kw: Any
     ) -> httpx.Response:
-        url = self.urls[service] + path
         headers = {"Idempotency-Key": key} if key else {}
-        for attempt in range(6):
+        for attempt in range(self.retries + 1):
             try:
-                return await self.http.request(method, url, headers=headers, **kw)
+                return await self.clients[service].request(method, path, headers=headers, **kw)
             except httpx.TransportError:
-                if attempt == 5:
+                if attempt == self.retries:
                     raise
                 await asyncio.sleep(0.2 * 2**attempt)
         raise AssertionError("unreachable")
@@ -67,7 +67,7 @@ class Api:
         while waiting and loop.time() < deadline:
             for service in list(waiting):
                 try:
-                    response = await self.http.get(self.urls[service] + "/readyz")
+                    response = await self.clients[service].get("/readyz")
                     if response.status_code == 200:
                         waiting.remove(service)
                 except httpx.TransportError:

@@ -15,6 +15,7 @@ import heapq
 import itertools
 import math
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -28,7 +29,7 @@ from mes_simulator.catalog import Characteristic, Step
 from mes_simulator.outcomes import Outcome, measurements, outcome
 from mes_simulator.rest import bodies
 from mes_simulator.rest.api import Api, ApiError
-from mes_simulator.rest.report import Report, report
+from mes_simulator.rest.report import Report, all_orders, report
 from mes_simulator.scenario import (
     Breakdown,
     OrderSpec,
@@ -109,6 +110,7 @@ class Driver:
             heapq.heappush(self.agenda, (b.at, DOWN, next(counter), b))
         self.counter = counter
         self.posted = 0
+        self.operators = True
         self.notes: set[str] = set()
 
     def note_once(self, message: str) -> None:
@@ -116,9 +118,12 @@ class Driver:
             self.notes.add(message)
             say(message)
 
+    def has(self, service: str) -> bool:
+        return service in self.api.clients
+
     async def setup(self) -> None:
         """Work centers and materials; registering the same again is harmless (200)."""
-        for c in self.scenario.centers:
+        for c in self.scenario.centers if self.has("scheduler") else ():
             body = bodies.work_center_body(c, self.scenario.calendar)
             await self.api.post("scheduler", "/work-centers", body, what="register work center")
         for m in bodies.material_bodies():
@@ -175,7 +180,9 @@ class Driver:
     async def _down(self, b: Breakdown, at: float) -> None:
         center = self.floor.centers[b.center]
         body = {"reason": "breakdown", "expected_minutes": b.expected}
-        await self.api.post("scheduler", f"/work-centers/{b.center}/down", body, what="report down")
+        if self.has("scheduler"):
+            path = f"/work-centers/{b.center}/down"
+            await self.api.post("scheduler", path, body, what="report down")
         center.up = False
         if center.job is not None:
             job = center.job
@@ -184,7 +191,8 @@ class Driver:
         heapq.heappush(self.agenda, (at + b.actual, UP, next(self.counter), b.center))
 
     async def _up(self, center_id: str, at: float) -> None:
-        await self.api.post("scheduler", f"/work-centers/{center_id}/up", what="report up")
+        if self.has("scheduler"):
+            await self.api.post("scheduler", f"/work-centers/{center_id}/up", what="report up")
         center = self.floor.centers[center_id]
         center.up = True
         if center.job is not None:
@@ -194,6 +202,8 @@ class Driver:
     # --- line terminals ---------------------------------------------------------------
 
     async def _operators(self, now: float) -> None:
+        if not self.has("scheduler") or not self.operators:
+            return
         for center in self.floor.centers.values():
             if center.job is not None or not center.up:
                 continue
@@ -224,9 +234,12 @@ class Driver:
                 what="start job",
             )
         except ApiError as e:
-            if e.status == 409:
-                return False
-            raise
+            if e.status == 404 and "/jobs/" in str(e):  # the scheduler offers no job execution
+                self.note_once(f"operators stop: the scheduler cannot start jobs ({e})")
+                self.operators = False
+            elif e.status != 409:  # 409: not startable after all (another terminal was quicker)
+                self.note_once(f"cannot start a job: {e}")
+            return False
         center.job = self._job(center, item, now)
         return True
 
@@ -292,6 +305,8 @@ class Driver:
     # --- quality ------------------------------------------------------------------------
 
     async def _quality(self) -> None:
+        if not self.has("quality"):
+            return
         try:
             page = await self.api.get("quality", "/inspections", status="open", limit=100)
         except (ApiError, httpx.TransportError) as e:
@@ -360,14 +375,9 @@ class Driver:
         self.floor.decided.add(ncr["ncr_id"])
 
     async def _all_done(self) -> bool:
-        for order_id in self.floor.orders:
-            try:
-                order = await self.api.get("orders", f"/orders/{order_id}")
-            except ApiError:
-                return False
-            if order["status"] not in ("completed", "cancelled"):
-                return False
-        return True
+        done = {o["order_id"] for o in await all_orders(self.api)
+                if o["status"] in ("completed", "cancelled")}  # fmt: skip
+        return set(self.floor.orders) <= done
 
 
 def _step(order: OrderSpec | None, seq: int) -> Step | None:
@@ -385,40 +395,50 @@ def _minutes_between(start: str, end: str) -> int:
     return round(delta.total_seconds() / 60)
 
 
-async def drive(
+async def play(
     settings: ScenarioSettings,
-    urls: dict[str, str],
+    clients: Mapping[str, httpx.AsyncClient],
     clock: WarpedClock,
+    stop: asyncio.Event,
     *,
     drain_hours: float = 48.0,
     ready_timeout: float = 120.0,
+) -> Report | None:
+    """Play the scenario of `settings` through `clients` (one per service) until done or stop."""
+    scenario = generate(settings)
+    say(
+        f"scenario seed={settings.seed}: {len(scenario.orders)} orders over {settings.days:g} "
+        f"days; plant time runs x{clock.speed:g} from {clock.epoch.isoformat()}"
+    )
+    api = Api(clients)
+    missing = await api.wait_ready(sorted(clients), ready_timeout)
+    if missing:
+        say(f"not ready after {ready_timeout:g}s: {', '.join(missing)}")
+        return None
+    driver = Driver(api, scenario, clock, clock.epoch.strftime("%Y%m%d%H%M"))
+    await driver.setup()
+    await driver.run(stop, drain_minutes=drain_hours * 60)
+    api.retries = 0  # on Ctrl-C the services may be stopping too: answer with what we have
+    return await report(api, driver.floor, scenario, clock.minutes())
+
+
+async def drive(
+    settings: ScenarioSettings, urls: dict[str, str], clock: WarpedClock, *, drain_hours: float
 ) -> int:
     """`mes simulate` against running services; prints the summary at the end or on Ctrl-C."""
-    scenario = generate(settings)
-    run_id = clock.epoch.strftime("%Y%m%d%H%M")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    say(
-        f"scenario seed={settings.seed}: {len(scenario.orders)} orders over {settings.days:g} "
-        f"days; plant time runs x{clock.speed:g} from {clock.epoch.isoformat()}"
-    )
-    async with httpx.AsyncClient(timeout=30) as http:
-        api = Api(http, urls)
-        missing = await api.wait_ready(list(urls), ready_timeout)
-        if missing:
-            say(f"not ready after {ready_timeout:g}s: {', '.join(missing)}")
-            return 1
-        driver = Driver(api, scenario, clock, run_id)
-        await driver.setup()
-        await driver.run(stop, drain_minutes=drain_hours * 60)
-        result = await report(api, driver.floor, scenario, clock.minutes())
-    print_report(result)
-    return 0
-
-
-def print_report(r: Report) -> None:
-    for line in r.lines():
+    clients = {name: httpx.AsyncClient(base_url=url, timeout=30) for name, url in urls.items()}
+    try:
+        result = await play(settings, clients, clock, stop, drain_hours=drain_hours)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    if result is None:
+        return 1
+    for line in result.lines():
         say(line)
+    return 0

@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from mes_scheduler.planning.calendar import Availability
 from mes_simulator.rest.api import Api, ApiError
 from mes_simulator.scenario import Scenario
@@ -50,38 +52,56 @@ class Report:
 
 
 async def report(api: Api, floor: Floor, scenario: Scenario, now: float) -> Report:
-    """Ask the orders and inventory services how things stand."""
-    completed, on_time, lateness, reasons = 0, 0, [], {}
-    for order_id in sorted(floor.orders):
-        try:
-            order = await api.get("orders", f"/orders/{order_id}")
-        except ApiError as e:
-            reasons[order_id] = f"orders service: {e}"
-            continue
-        if order["status"] == "completed":
-            completed += 1
-            on_time += bool(order.get("on_time"))
-            late = _hours(order["completed_at"]) - _hours(order["due_date"])
-            lateness.append(late)
-        elif order["status"] != "cancelled":
-            reasons[order_id] = open_reason(order)
+    """Ask the orders and inventory services how things stand (best effort if they stop)."""
     calendar = Availability(scenario.calendar)
     planned = calendar.working_minutes(0, max(int(now), 1)) * len(scenario.centers)
     quality = floor.good / floor.made if floor.made else 0.0
-    return Report(
+    result = Report(
         orders=len(scenario.orders),
         posted=len(floor.orders),
-        completed=completed,
-        on_time=on_time,
-        lateness_h=lateness,
+        completed=0,
+        on_time=0,
+        lateness_h=[],
         oee=floor.ideal * quality / planned if planned else 0.0,
         scrap=floor.scrap,
         made=floor.made,
         commands=dict(api.sent),
         refused=dict(api.refused),
-        open_reasons=reasons,
-        unbalanced=await unbalanced_materials(api),
     )
+    try:
+        await _orders(api, floor, result)
+        result.unbalanced = await unbalanced_materials(api)
+    except (ApiError, httpx.HTTPError) as e:
+        result.open_reasons["?"] = f"no complete answer from the services: {e}"
+    return result
+
+
+async def all_orders(api: Api) -> list[dict[str, Any]]:
+    """Every order the orders service knows, page by page."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 500} | ({"cursor": cursor} if cursor else {})
+        page = await api.get("orders", "/orders", **params)
+        items += page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return items
+
+
+async def _orders(api: Api, floor: Floor, result: Report) -> None:
+    mine = [o for o in await all_orders(api) if o["order_id"] in floor.orders]
+    for order in mine:
+        if order["status"] == "completed":
+            result.completed += 1
+            result.on_time += bool(order.get("on_time"))
+            result.lateness_h.append(_hours(order["completed_at"]) - _hours(order["due_date"]))
+    still_open = [o for o in mine if o["status"] not in ("completed", "cancelled")]
+    for order in still_open[:20]:
+        detail = await api.get("orders", f"/orders/{order['order_id']}")
+        result.open_reasons[order["order_id"]] = open_reason(detail)
+    for order in still_open[20:]:
+        result.open_reasons[order["order_id"]] = str(order["status"])
 
 
 def open_reason(order: dict[str, Any]) -> str:

@@ -1,0 +1,100 @@
+"""The REST driver against the real services, in this process, on a warped clock.
+
+A short seeded scenario through PostgreSQL and a broker of its own: the ERP posts orders,
+purchasing posts receipts, maintenance reports breakdowns, and — where the scheduler and
+quality services offer them — operators run the jobs of their dispatch lists and
+inspectors post measurements. Afterwards: every order is completed or open with a
+reason, the material lots balance, and no event went to a dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from mes_events.embedded import EmbeddedBroker
+from mes_events.settings import KafkaSettings
+from mes_simulator.rest.driver import play
+from mes_simulator.rest.inprocess import dead_letters, services
+from mes_simulator.rest.report import Report
+from mes_simulator.scenario import generate
+from mes_simulator.testing import SMALL
+from mes_simulator.warp import WarpedClock, default_epoch
+
+pytestmark = pytest.mark.integration
+
+# A quarter day of arrivals (a handful of orders), plant time 1,200 x real time.
+SCENARIO = replace(SMALL, days=0.25)
+SPEED = 1200.0
+DRAIN_HOURS = 4.0
+
+
+@pytest.fixture(scope="module")
+def own_broker() -> Iterator[KafkaSettings]:
+    """A broker of its own: other tests' orders on the shared topics would be planned too."""
+    with EmbeddedBroker() as broker:
+        yield KafkaSettings(
+            bootstrap_servers=broker.bootstrap_servers,
+            session_timeout_ms=6_000,
+            heartbeat_interval_ms=500,
+            partitions=3,
+        )
+
+
+@pytest.fixture(scope="module")
+async def driven(
+    pg_server_url: str, own_broker: KafkaSettings
+) -> AsyncIterator[tuple[Report, dict[str, httpx.AsyncClient]]]:
+    import time
+
+    clock = WarpedClock(default_epoch(shifts=False), SPEED, time.time())
+    async with services(pg_server_url, own_broker, clock) as clients:
+        report = await play(SCENARIO, clients, clock, asyncio.Event(), drain_hours=DRAIN_HOURS)
+        assert report is not None
+        yield report, clients
+
+
+def executes_jobs(clients: dict[str, httpx.AsyncClient]) -> bool:
+    """True when the scheduler offers dispatch lists and job execution, and quality exists."""
+    if "scheduler" not in clients or "quality" not in clients:
+        return False
+    transport = clients["scheduler"]._transport
+    app = transport.app if isinstance(transport, httpx.ASGITransport) else None
+    paths = {getattr(r, "path", "") for r in getattr(app, "routes", [])}
+    return {"/jobs/{job_id}/start", "/jobs/{job_id}/complete"} <= paths
+
+
+async def test_every_order_arrives_and_is_completed_or_open_with_a_reason(
+    driven: tuple[Report, dict[str, httpx.AsyncClient]],
+) -> None:
+    report, clients = driven
+    assert report.posted == report.orders == len(generate(SCENARIO).orders) > 0
+    assert report.completed + len(report.open_reasons) == report.posted
+    assert all(reason for reason in report.open_reasons.values())
+    if executes_jobs(clients):
+        assert report.completed == report.posted, report.open_reasons
+        assert not report.refused, report.refused
+    else:  # what waits for the scheduler's job endpoints
+        assert set(report.refused) <= {"start job"}, report.refused
+
+
+async def test_material_lots_balance(driven: tuple[Report, dict[str, httpx.AsyncClient]]) -> None:
+    report, clients = driven
+    assert report.unbalanced == []
+    scenario = generate(SCENARIO)
+    for material in {r.material_id for r in scenario.receipts}:
+        detail = (await clients["inventory"].get(f"/materials/{material}")).json()
+        received = sum((Decimal(lot["received"]) for lot in detail["lots"]), Decimal(0))
+        lots = [r.quantity for r in scenario.receipts if r.material_id == material]
+        assert received == sum(lots, Decimal(0)), material
+
+
+async def test_no_event_went_to_a_dead_letter_topic(
+    driven: tuple[Report, dict[str, httpx.AsyncClient]], own_broker: KafkaSettings
+) -> None:
+    assert set((await dead_letters(own_broker)).values()) <= {0}
