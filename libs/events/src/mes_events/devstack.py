@@ -73,9 +73,11 @@ def up(broker_port: int) -> int:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     broker.start()
     say(f"Kafka-protocol broker (Tansu, memory only): {broker.bootstrap_servers}")
+    os.environ.update(plant_clock())
     processes = [start_service(s, database, broker.bootstrap_servers) for s in SERVICES]
     if not processes:
         say("no services yet: the broker and the database are up")
+    simulator = start_simulator()
     say("Ctrl-C stops the stack")
     stopping = False
 
@@ -93,6 +95,7 @@ def up(broker_port: int) -> int:
                     stopping = True
             time.sleep(0.5)
     finally:
+        stop_simulator(simulator)
         for process in processes:
             process.terminate()
         for process in processes:
@@ -118,7 +121,37 @@ def start_service(service: Service, database: str, bootstrap: str) -> subprocess
         f"{service.env_prefix}HTTP_PORT": str(service.port),
     }
     say(f"{service.name}: http://127.0.0.1:{service.port}")
-    return subprocess.Popen([sys.executable, "-m", service.module], env=env)
+    warp = ["mes_simulator.warp"] if "MES_CLOCK_EPOCH" in env else []  # a faster plant clock
+    return subprocess.Popen([sys.executable, "-m", *warp, service.module], env=env)
+
+
+def plant_clock() -> dict[str, str]:
+    """A faster plant clock for the services when the simulator runs (MES_SIMULATE=0: off)."""
+    if os.environ.get("MES_SIMULATE", "1") == "0" or not importlib.util.find_spec("mes_simulator"):
+        return {}
+    from mes_simulator.stack import clock_env  # an optional workspace member
+
+    return clock_env()
+
+
+def start_simulator() -> subprocess.Popen[bytes] | None:
+    """The factory simulator driving the services over REST, on the same plant clock."""
+    if "MES_CLOCK_EPOCH" not in os.environ:
+        return None
+    from mes_simulator.stack import simulator_command
+
+    say(f"factory simulator: plant time x{os.environ['MES_CLOCK_SPEED']} (MES_SIMULATE=0: off)")
+    return subprocess.Popen(simulator_command(), env=os.environ.copy())
+
+
+def stop_simulator(simulator: subprocess.Popen[bytes] | None) -> None:
+    """Stop it before the services, so its summary can still ask them."""
+    if simulator is not None:
+        simulator.terminate()
+        try:
+            simulator.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            simulator.kill()
 
 
 def reset() -> int:
