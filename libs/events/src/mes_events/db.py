@@ -81,6 +81,9 @@ async def migrate(url: str, script_location: Path, revision: str = "head") -> No
     engine = make_engine(url, pool_size=1)
     try:
         async with engine.begin() as conn:
+            # Replicas starting together would race to create the same tables (one of them
+            # failing on a duplicate key); the lock makes the others wait and find head.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('mes.migrate'))"))
             await conn.run_sync(alembic_upgrade, script_location, revision)
     finally:
         await engine.dispose()
