@@ -176,6 +176,9 @@ class JobStarted(DomainEvent, type_name="scheduler.JobStarted", version=1, strea
     overridden: tuple[Text, ...] = Field(
         default=(), description="The start checks the override set aside, as reasons."
     )
+    planned_start_at: AwareDatetime | None = Field(
+        default=None, description="When the plan had the job start (schedule adherence)."
+    )
 
 
 class JobCompleted(DomainEvent, type_name="scheduler.JobCompleted", version=1, stream_type=JOB):
@@ -190,3 +193,7 @@ class JobCompleted(DomainEvent, type_name="scheduler.JobCompleted", version=1, s
     actual_minutes: Minutes
     operator: Code
     completed_at: AwareDatetime
+    # Added later (optional): what the pieces made should have taken (cost control).
+    standard_minutes: Minutes | None = Field(
+        default=None, description="Setup plus run minutes per unit x pieces made / efficiency."
+    )

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mes_scheduler.domain.job import Center, JobFacts
+
 _CENTERS = """
     SELECT work_center_id AS id, work_center_group AS "group", name, calendar, efficiency,
            status, down_reason, down_at, expected_up_at
@@ -105,3 +107,52 @@ async def projection(conn: AsyncConnection, order_id: str) -> dict[str, Any] | N
         return None
     ops = await conn.execute(_ORDER_OPS, {"order_id": order_id})
     return dict(row._mapping) | {"operations": [dict(r._mapping) for r in ops]}
+
+
+_JOB_FACTS = text(
+    """
+    SELECT p.job_id, p.order_id, p.seq, p.status, p.work_center_group AS "group", p.quantity,
+           p.work_center_id AS planned_center, p.start_at AS planned_start_at, p.setup_minutes,
+           p.run_minutes_per_unit, p.material_status = 'short' AS material_short,
+           pred.seq AS predecessor_seq,
+           pred.job_id IS NULL OR pred.status = 'completed' OR pj.status = 'completed'
+               AS predecessor_done
+    FROM plan_operation p
+    LEFT JOIN plan_operation pred ON pred.order_id = p.order_id AND pred.position = p.position - 1
+    LEFT JOIN job pj ON pj.job_id = pred.job_id
+    WHERE p.job_id = :job_id
+    """
+)
+_CENTER_FACTS = text(
+    """
+    SELECT w.work_center_id, w.work_center_group AS "group", w.efficiency,
+           w.status = 'down' AS down,
+           (SELECT j.job_id FROM job j WHERE j.work_center_id = w.work_center_id
+              AND j.status = 'started' ORDER BY j.started_at LIMIT 1) AS running
+    FROM work_center w WHERE w.work_center_id = :wc
+    """
+)
+_JOB = text(
+    """
+    SELECT job_id, order_id, seq, work_center_id, status, operator, terminal, started_at,
+           planned_start_at, override_by, overridden, completed_at, completed_by, good_quantity,
+           scrap_quantity, actual_minutes, standard_minutes
+    FROM job WHERE job_id = :job_id
+    """
+)
+
+
+async def job_facts(conn: AsyncConnection, job_id: str) -> JobFacts | None:
+    """What the plan says about a job's operation, and whether its predecessor is done."""
+    row = (await conn.execute(_JOB_FACTS, {"job_id": job_id})).first()
+    return None if row is None else JobFacts(**row._mapping)
+
+
+async def center_facts(conn: AsyncConnection, work_center_id: str) -> Center | None:
+    row = (await conn.execute(_CENTER_FACTS, {"wc": work_center_id})).first()
+    return None if row is None else Center(**row._mapping)
+
+
+async def job(conn: AsyncConnection, job_id: str) -> dict[str, Any] | None:
+    row = (await conn.execute(_JOB, {"job_id": job_id})).first()
+    return None if row is None else dict(row._mapping)

@@ -57,7 +57,41 @@ downtime = Table(
     Index("ix_downtime_center_down_at", "work_center_id", "down_at"),
 )
 
-FLOOR_TABLES = [work_center, downtime]
+job = Table(
+    "job",
+    metadata,
+    Column("job_id", Text, primary_key=True),
+    Column("order_id", Text, nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("work_center_id", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("operator", Text, nullable=False),
+    Column("terminal", Text),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("planned_start_at", DateTime(timezone=True)),
+    Column("override_by", Text),
+    Column("overridden", JSONB, nullable=False, server_default="[]"),
+    Column("completed_at", DateTime(timezone=True)),
+    Column("completed_by", Text),
+    Column("good_quantity", Integer),
+    Column("scrap_quantity", Integer),
+    Column("actual_minutes", Numeric),
+    Column("standard_minutes", Numeric),
+    Column("version", Integer, nullable=False),
+    Index("ix_job_center_started", "work_center_id", "started_at"),
+)
+
+job_request = Table(
+    "job_request",
+    metadata,
+    # Idempotency-Key -> the first answer: a retried start or completion returns it again.
+    Column("idempotency_key", Text, primary_key=True),
+    Column("request_hash", Text, nullable=False),
+    Column("response", JSONB, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+FLOOR_TABLES = [work_center, downtime, job]
 
 plan_state = Table(
     "plan_state",

@@ -7,13 +7,20 @@ the next command (a second `down`, a job start) sees what the previous one did.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mes_events.catalog.scheduler import WorkCenterDown, WorkCenterRegistered, WorkCenterUp
+from mes_events.catalog.scheduler import (
+    JobCompleted,
+    JobStarted,
+    WorkCenterDown,
+    WorkCenterRegistered,
+    WorkCenterUp,
+)
 from mes_events.envelope import EventEnvelope
 from mes_scheduler.adapters.tables import FLOOR_TABLES
 
@@ -50,6 +57,24 @@ _DOWNTIME_END = text(
     "UPDATE downtime SET up_at = :up_at WHERE work_center_id = :work_center_id AND up_at IS NULL"
 )
 
+_STARTED = text(
+    """
+    INSERT INTO job (job_id, order_id, seq, work_center_id, status, operator, terminal,
+                     started_at, planned_start_at, override_by, overridden, version)
+    VALUES (:job_id, :order_id, :operation_seq, :work_center_id, 'started', :operator, :terminal,
+            :started_at, :planned_start_at, :override_by, CAST(:overridden AS jsonb), :v)
+    ON CONFLICT (job_id) DO NOTHING
+    """
+)
+_COMPLETED = text(
+    """
+    UPDATE job SET status = 'completed', completed_at = :completed_at, completed_by = :operator,
+        good_quantity = :good_quantity, scrap_quantity = :scrap_quantity,
+        actual_minutes = :actual_minutes, standard_minutes = :standard_minutes, version = :v
+    WHERE job_id = :job_id AND version < :v
+    """
+)
+
 
 class FloorProjection:
     """Work centers, downtime and jobs; rebuild = ship a `_v2` beside it."""
@@ -76,6 +101,13 @@ class FloorProjection:
                 row = payload.model_dump() | {"v": v}
                 await conn.execute(_UP, row)
                 await conn.execute(_DOWNTIME_END, row)
+            case JobStarted():
+                overridden = json.dumps(list(payload.overridden))
+                await conn.execute(
+                    _STARTED, payload.model_dump() | {"v": v, "overridden": overridden}
+                )
+            case JobCompleted():
+                await conn.execute(_COMPLETED, payload.model_dump() | {"v": v})
             case _:
                 return
 

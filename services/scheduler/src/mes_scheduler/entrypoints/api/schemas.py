@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mes_events.catalog.common import Code
 from mes_events.catalog.scheduler import ShiftCalendar
@@ -115,3 +115,51 @@ class OrderProjectionOut(BaseModel):
     late: bool
     critical: list[CriticalOperation]
     operations: list[ProjectedOperation]
+
+
+class StartIn(In):
+    operator: Code
+    terminal: Code | None = None
+    work_center_id: Code | None = Field(
+        default=None, description="Run on this center of the group; the planned one when absent."
+    )
+    override: bool = Field(
+        default=False,
+        description="A manager forces the start past an unfinished predecessor or short material.",
+    )
+    override_by: Code | None = Field(default=None, description="The manager; needed to override.")
+
+    @model_validator(mode="after")
+    def _override_names_the_manager(self) -> StartIn:
+        if self.override and self.override_by is None:
+            raise ValueError("override_by: an override names the manager who forces it")
+        return self
+
+
+class CompleteIn(In):
+    good_quantity: Annotated[int, Field(ge=0)]
+    scrap_quantity: Annotated[int, Field(ge=0)] = 0
+    operator: Code
+    actual_minutes: Annotated[Decimal, Field(ge=0, le=10_000_000)] | None = Field(
+        default=None, description="Labour minutes; the time since the start when absent."
+    )
+
+
+class JobOut(BaseModel):
+    job_id: str
+    order_id: str
+    seq: int
+    work_center_id: str
+    status: Literal["started", "completed"]
+    operator: str
+    terminal: str | None
+    started_at: datetime
+    planned_start_at: datetime | None
+    override_by: str | None
+    overridden: list[str]
+    completed_at: datetime | None
+    completed_by: str | None
+    good_quantity: int | None
+    scrap_quantity: int | None
+    actual_minutes: Decimal | None
+    standard_minutes: Decimal | None
