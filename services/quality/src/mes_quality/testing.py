@@ -141,11 +141,18 @@ def results(diameter: list[str], length: list[str] | None = None, **extra: Any) 
 
 
 async def open_inspection(
-    q: Quality, client: httpx.AsyncClient, order_id: str, job_id: str, **order_args: Any
+    q: Quality,
+    client: httpx.AsyncClient,
+    order_id: str,
+    job_id: str,
+    *,
+    work_center: str = "GRIND-1",
+    **order_args: Any,
 ) -> str:
-    """Feed an order and its inspected job's completion in; the new inspection's id."""
+    """Feed an order (once) and its inspected job's completion in; the new inspection's id."""
     await react(q, Foreign("mes/orders").envelope(order_id, order(order_id, **order_args)))
-    await react(q, Foreign("mes/scheduler").envelope(job_id, job(order_id, job_id)))
+    done = job(order_id, job_id, work_center=work_center)
+    await react(q, Foreign("mes/scheduler").envelope(job_id, done))
     r = await client.get("/inspections", params={"order_id": order_id, "status": "open"})
     assert r.status_code == 200, r.text
     (found,) = [i for i in r.json()["inspections"] if i["job_id"] == job_id]

@@ -13,7 +13,7 @@ from mes_quality.clock import Clock, system_clock
 from mes_quality.config import Settings
 from mes_quality.consumers.reactions import subscription
 from mes_quality.domain.errors import InvalidInput
-from mes_quality.entrypoints.api.routes import inspections, ncrs
+from mes_quality.entrypoints.api.routes import inspections, kpis, ncrs, spc
 
 MIGRATIONS = Path(__file__).resolve().parents[4] / "migrations"
 
@@ -30,7 +30,9 @@ def create_app(
     runtime = ServiceRuntime(settings, MIGRATIONS, roles=roles)
     q = Quality(runtime.uow, runtime.store, clock)
     runtime.subscriptions = [subscription(q)]
-    app = build_app(runtime, title="MES quality", routers=[r.router for r in (inspections, ncrs)])
+    app = build_app(
+        runtime, title="MES quality", routers=[r.router for r in (inspections, ncrs, spc, kpis)]
+    )
     app.state.quality = q
     app.add_exception_handler(InvalidInput, _invalid_input)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -144,3 +144,94 @@ class Decided(BaseModel):
     status: str
     disposition: dict[str, Any]
     version: int
+
+
+class ControlLimits(BaseModel):
+    lcl: float
+    center: float
+    ucl: float
+
+
+class SpcPoint(BaseModel):
+    index: int = Field(description="1-based position on the chart, oldest first.")
+    inspection_id: str
+    inspected_at: datetime
+    value: float = Field(description="The individual value (n = 1) or the subgroup mean.")
+    range: float | None = Field(description="Moving range (n = 1; none on the first point) or R.")
+    rules: list[int] = Field(description="Western Electric rules (1-4) this point breaks.")
+    range_beyond_limits: bool
+
+
+class OutOfControl(BaseModel):
+    index: int
+    inspection_id: str
+    chart: Literal["x", "range"]
+    rules: list[int]
+
+
+class SpecLimits(BaseModel):
+    lower: float | None
+    upper: float | None
+    nominal: float
+    unit: str
+
+
+class CapabilityOut(BaseModel):
+    cp: float | None
+    cpk: float | None
+    cpu: float | None
+    cpl: float | None
+
+
+class SpcOut(BaseModel):
+    product: str
+    characteristic: str
+    operation_seq: int | None
+    chart: Literal["individuals", "xbar_r"]
+    subgroup_size: int
+    subgroups: int
+    excluded_subgroups: int = Field(description="Older samples of another size, left off.")
+    x_chart: ControlLimits | None
+    range_chart: ControlLimits | None
+    sigma_within: float | None = Field(description="σ̂ = MR̄/d2 or R̄/d2.")
+    points: list[SpcPoint]
+    out_of_control: list[OutOfControl]
+    specification: SpecLimits
+    capability: CapabilityOut | None
+
+
+class YieldRow(BaseModel):
+    product: str | None
+    work_center_id: str | None
+    inspections: int
+    passed: int
+    first_pass_yield: float | None = Field(description="Inspections passed at the first try.")
+    sampled_pieces: int
+    failed_pieces: int
+    piece_yield: float | None = Field(description="Sampled pieces within every limit.")
+
+
+class Yields(BaseModel):
+    by_product_and_work_center: list[YieldRow]
+    by_product: list[YieldRow]
+    by_work_center: list[YieldRow]
+
+
+class ParetoBarOut(BaseModel):
+    defect_code: str
+    count: int
+    percent: float
+    cumulative_percent: float
+
+
+class OpenNcrs(BaseModel):
+    count: int
+    oldest_age_hours: float | None
+    mean_age_hours: float | None
+
+
+class KpisOut(BaseModel):
+    since: datetime | None
+    first_pass_yield: Yields
+    defect_pareto: list[ParetoBarOut]
+    open_ncrs: OpenNcrs

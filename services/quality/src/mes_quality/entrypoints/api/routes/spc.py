@@ -1,0 +1,105 @@
+"""SPC: the control chart of one characteristic of a product, with capability."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from mes_events.errors import NotFound
+from mes_quality.adapters import analytics
+from mes_quality.domain.spc.charts import Chart, UnsupportedSubgroup
+from mes_quality.domain.spc.report import Report, Subgroup, report
+from mes_quality.entrypoints.api.deps import ReaderDep
+from mes_quality.entrypoints.api.schemas import SpcOut
+
+router = APIRouter(prefix="/spc", tags=["spc"])
+
+
+@router.get("/{product}/{characteristic}", response_model=SpcOut)
+async def spc_chart(
+    product: str,
+    characteristic: str,
+    conn: ReaderDep,
+    operation_seq: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="The last N samples.")] = 100,
+) -> Any:
+    """Individuals/moving range (sample size 1) or X̄–R chart (one inspection = one subgroup),
+    out-of-control points by the four Western Electric rules, and Cp/Cpk against the
+    specification limits of the latest inspection."""
+    rows = await analytics.series(
+        conn, product, characteristic, operation_seq=operation_seq, limit=limit
+    )
+    if not rows:
+        raise NotFound(f"no measurements of {characteristic} for product {product}")
+    spec = next(c for c in rows[-1]["characteristics"] if c["name"] == characteristic)
+    lower, upper = (None if spec[k] is None else float(spec[k]) for k in ("lower", "upper"))
+    series = [
+        Subgroup(r["inspection_id"], r["inspected_at"], tuple(float(v) for v in r["values"]))
+        for r in rows
+    ]
+    try:
+        result = report(series, lower, upper)
+    except UnsupportedSubgroup as exc:
+        problem = {"loc": ["path", "characteristic"], "msg": str(exc), "type": "value_error"}
+        raise HTTPException(422, [problem]) from exc
+    return {
+        "product": product,
+        "characteristic": characteristic,
+        "operation_seq": operation_seq,
+        "specification": {
+            "lower": lower,
+            "upper": upper,
+            "nominal": float(spec["nominal"]),
+            "unit": spec["unit"],
+        },
+        **_body(result),
+    }
+
+
+def _limits(c: Chart) -> dict[str, Any]:
+    x, r = c.location_limits, c.spread_limits
+    return {
+        "x_chart": None if x is None else {"lcl": x.lcl, "center": x.center, "ucl": x.ucl},
+        "range_chart": None if r is None else {"lcl": r.lcl, "center": r.center, "ucl": r.ucl},
+    }
+
+
+def _body(result: Report) -> dict[str, Any]:
+    c = result.chart
+    points, alarms = [], []
+    for i, s in enumerate(result.subgroups):
+        rules, wide = c.location_rules[i], c.spread_beyond[i]
+        points.append(
+            {
+                "index": i + 1,
+                "inspection_id": s.inspection_id,
+                "inspected_at": s.inspected_at,
+                "value": c.location[i],
+                "range": c.spread[i],
+                "rules": rules,
+                "range_beyond_limits": wide,
+            }
+        )
+        if rules:
+            alarms.append(
+                {"index": i + 1, "inspection_id": s.inspection_id, "chart": "x", "rules": rules}
+            )
+        if wide:
+            alarms.append(
+                {"index": i + 1, "inspection_id": s.inspection_id, "chart": "range", "rules": [1]}
+            )
+    cap = result.capability
+    return {
+        "chart": c.kind,
+        "subgroup_size": c.subgroup_size,
+        "subgroups": len(result.subgroups),
+        "excluded_subgroups": result.excluded,
+        "sigma_within": c.sigma,
+        "points": points,
+        "out_of_control": alarms,
+        **_limits(c),
+        "capability": None
+        if cap is None
+        else {"cp": cap.cp, "cpk": cap.cpk, "cpu": cap.cpu, "cpl": cap.cpl},
+    }
