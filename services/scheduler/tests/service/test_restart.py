@@ -80,8 +80,8 @@ async def busy(scheduler_db: str) -> AsyncIterator[Api]:
 async def test_restart_rebuilds_an_identical_plan(scheduler_db: str, busy: Api) -> None:
     before = fingerprint(busy.planner.state)
     async with busy.runtime.engine.connect() as conn:
-        kinds = dict((await conn.execute(text(
-            "SELECT kind, count(*) FROM plan_input GROUP BY kind"))).all())  # fmt: skip
+        q = text("SELECT kind, count(*) FROM plan_input GROUP BY kind")
+        kinds: dict[str, int] = {k: n for k, n in (await conn.execute(q)).all()}
         snapshots = (await conn.execute(text("SELECT count(*) FROM snapshot"))).scalar()
     assert kinds["event"] > 15 and snapshots == 1
     async for again in restarted(scheduler_db):
