@@ -8,6 +8,14 @@ RUN := $(UV) run --frozen
 install:  ## uv (from PyPI if missing) and every workspace package from uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --all-packages --quiet
+	@$(MAKE) --no-print-directory --silent $(DASHBOARD_VENDOR)
+
+# The dashboard page's chart library, from the npm registry per package-lock.json (no CDN).
+DASHBOARD_VENDOR := services/dashboard/src/mes_dashboard/static/vendor/echarts.min.js
+$(DASHBOARD_VENDOR): services/dashboard/package-lock.json services/dashboard/vendor.mjs
+	@if command -v npm >/dev/null 2>&1; then \
+		cd services/dashboard && npm ci --no-audit --no-fund --silent && npm run --silent vendor; \
+	else echo "[mes] npm not found: the dashboard runs without its charts (install Node.js)"; fi
 
 up: install  ## start the whole system on the embedded default (Ctrl-C stops it)
 	@$(RUN) python -m mes_events.devstack up

@@ -36,6 +36,7 @@ class Service:
     module: str
     port: int
     env_prefix: str
+    database: bool = True  # the dashboard keeps no data of its own
 
 
 # A service runs when its package has an entry point (`mes_<name>/__main__.py`).
@@ -44,6 +45,7 @@ ALL_SERVICES: tuple[Service, ...] = (
     Service("scheduler", "mes_scheduler", 8002, "SCHEDULER_"),
     Service("quality", "mes_quality", 8003, "QUALITY_"),
     Service("inventory", "mes_inventory", 8004, "INVENTORY_"),
+    Service("dashboard", "mes_dashboard", 8080, "DASHBOARD_", database=False),
 )
 
 
@@ -112,14 +114,15 @@ def start_service(service: Service, database: str, bootstrap: str) -> subprocess
 
     from mes_events.db import create_database
 
-    # Each service owns its database on the shared server; the service migrates it on start.
-    url = asyncio.run(create_database(database, f"mes_{service.name}"))
     env = {
         **os.environ,
-        f"{service.env_prefix}DATABASE_URL": url,
         f"{service.env_prefix}KAFKA__BOOTSTRAP_SERVERS": bootstrap,
         f"{service.env_prefix}HTTP_PORT": str(service.port),
     }
+    if service.database:
+        # Each service owns its database on the shared server; the service migrates it on start.
+        url = asyncio.run(create_database(database, f"mes_{service.name}"))
+        env[f"{service.env_prefix}DATABASE_URL"] = url
     say(f"{service.name}: http://127.0.0.1:{service.port}")
     warp = ["mes_simulator.warp"] if "MES_CLOCK_EPOCH" in env else []  # a faster plant clock
     return subprocess.Popen([sys.executable, "-m", *warp, service.module], env=env)

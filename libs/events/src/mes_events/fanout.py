@@ -103,6 +103,8 @@ class StoreTail:
 
     async def position(self) -> Cursor:
         """Where the tail stands: the cursor after the last event it handed to readers."""
+        if self._stop.is_set():
+            return self.cursor or START
         if self._task is None:
             self._task = asyncio.create_task(
                 run_until_stopped("event-stream-tail", self._session, self._stop)
@@ -119,7 +121,7 @@ class StoreTail:
     async def follow(self, after: Cursor) -> AsyncIterator[list[Item]]:
         """Batches of the events after `after`: from the store, then live; Overflowed ends it."""
         cursor = after
-        while cursor < await self.position():
+        while not self._stop.is_set() and cursor < await self.position():
             async with self.engine.connect() as conn:
                 page = await self.store.read_all(conn, cursor, limit=self.page_size)
             if page.events:
@@ -129,6 +131,8 @@ class StoreTail:
             else:
                 break  # nothing stored between here and the tail
             cursor = page.next
+        if self._stop.is_set():
+            return
         # No await between the check above and joining: the tail hands this reader every
         # event after its cursor, which is at or before ours (later items are deduplicated).
         reader = Reader(self.buffer_size)

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
+import anyio
 import orjson
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -46,6 +48,8 @@ RESUME = "resume"
 SEND_TIMEOUT_S = 30.0
 # Browsers wait this long before reconnecting after a `resume`.
 RETRY_MS = 500
+# At server shutdown, streams get this long to end by themselves before they are cut.
+SHUTDOWN_GRACE_S = 2.0
 
 CLIENTS = Gauge("mes_event_stream_clients", "open event-stream connections")
 CUT_OFF = Counter("mes_event_stream_cut_off_total", "event-stream clients told to resume")
@@ -174,11 +178,22 @@ async def event_stream(
     tail: StoreTail = request.app.state.event_tail
     wanted = StreamFilter(_known_types(types or []), frozenset(subject or []))
     start = await _start(tail, last_event_id, after, backlog)
+    shutdown = anyio.Event()
     return EventSourceResponse(
         messages(tail, start, wanted),
         send_timeout=SEND_TIMEOUT_S,
         headers={"Cache-Control": "no-store"},
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_S,
+        # Runs beside the stream and is cancelled with it; not a sender of data here.
+        data_sender_callable=partial(_end_streams_on, shutdown, tail),
     )
+
+
+async def _end_streams_on(shutdown: anyio.Event, tail: StoreTail) -> None:
+    """On server shutdown, end every stream cleanly (a final chunk, not a cut connection)."""
+    await shutdown.wait()
+    await tail.close()
 
 
 def mount_event_stream(app: FastAPI, store: EventStore, engine: AsyncEngine) -> StoreTail:

@@ -1,0 +1,30 @@
+"""Settings of the dashboard (environment variables prefixed DASHBOARD_)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("orders", "scheduler", "quality", "inventory")
+
+
+class Settings(BaseSettings):
+    """Where the dashboard listens and where the four services answer."""
+
+    model_config = SettingsConfigDict(env_prefix="DASHBOARD_", extra="ignore")
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    orders_url: str = "http://127.0.0.1:8001"
+    scheduler_url: str = "http://127.0.0.1:8002"
+    quality_url: str = "http://127.0.0.1:8003"
+    inventory_url: str = "http://127.0.0.1:8004"
+    request_timeout_s: float = Field(3.0, gt=0, description="per call to a service")
+    stream_backlog: int = Field(
+        50, ge=0, le=1000, description="events per service a new page starts with (live feed)"
+    )
+    stream_retry_s: float = Field(2.0, gt=0, description="pause before reconnecting a stream")
+
+    def base_urls(self) -> dict[str, str]:
+        """Each service's base URL, without a trailing slash."""
+        return {name: str(getattr(self, f"{name}_url")).rstrip("/") for name in SERVICES}

@@ -1,0 +1,305 @@
+// The production overview: panels fetched from /api, refreshed when the event stream says
+// something they show has changed. Charts are Apache ECharts (vendored, no CDN).
+
+const COLORS = {
+  planned: "#5b8ff9", started: "#f6a609", completed: "#3fb27f", late: "#e8483b", down: "#9aa5b1",
+};
+const FEED_SIZE = 60;
+const $ = (selector, root = document) => root.querySelector(selector);
+
+const charts = {};
+function chart(id) {
+  if (!window.echarts) return null; // the vendored library is missing: tables still work
+  charts[id] ??= echarts.init(document.getElementById(id));
+  return charts[id];
+}
+window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+
+async function getJSON(url) {
+  const response = await fetch(url, { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.json();
+}
+
+// One refresh at a time per panel; a request during a refresh runs once more after it.
+function refresher(name, load, waitMs = 250) {
+  let timer = null, running = false, again = false;
+  const run = async () => {
+    if (running) { again = true; return; }
+    running = true;
+    try { await load(); } catch (error) { console.error(name, error); }
+    running = false;
+    if (again) { again = false; schedule(); }
+  };
+  const schedule = () => { clearTimeout(timer); timer = setTimeout(run, waitMs); };
+  return { now: run, soon: schedule };
+}
+
+function showUnavailable(section, sources) {
+  const down = Object.entries(sources).filter(([, s]) => !s.available);
+  const note = $(".unavailable", section);
+  note.hidden = down.length === 0;
+  note.textContent = down.map(([name, s]) => s.error || `${name} service unavailable`).join("; ");
+  return down.length === 0;
+}
+
+const fmtTime = (iso) => iso ? new Date(iso).toLocaleString([], {
+  month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "–";
+const fmtMinutes = (m) => m == null ? "–" : m >= 120 ? `${(m / 60).toFixed(1)} h` : `${Math.round(m)} min`;
+const text = (value) => document.createTextNode(value == null ? "" : String(value));
+function cell(row, value, className) {
+  const td = row.insertCell();
+  if (value instanceof Node) td.append(value); else td.append(text(value));
+  if (className) td.className = className;
+  return td;
+}
+
+// ---- Gantt ---------------------------------------------------------------------------------
+
+function barColor(op) {
+  if (op.status === "completed") return COLORS.completed;
+  if (op.late) return COLORS.late;
+  return op.status === "started" ? COLORS.started : COLORS.planned;
+}
+
+function renderBar(params, api) {
+  const row = api.value(0);
+  const start = api.coord([api.value(1), row]);
+  const end = api.coord([api.value(2), row]);
+  const height = api.size([0, 1])[1] * 0.55;
+  const shape = echarts.graphic.clipRectByRect(
+    { x: start[0], y: start[1] - height / 2, width: Math.max(end[0] - start[0], 2), height },
+    { x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height },
+  );
+  return shape && { type: "rect", transition: ["shape"], shape,
+    style: { fill: api.visual("color"), stroke: "#fff", lineWidth: 0.5 } };
+}
+
+function renderBand(params, api) {
+  const row = api.value(0);
+  const start = api.coord([api.value(1), row]);
+  const end = api.coord([api.value(2), row]);
+  const height = api.size([0, 1])[1];
+  const shape = echarts.graphic.clipRectByRect(
+    { x: start[0], y: start[1] - height / 2, width: Math.max(end[0] - start[0], 3), height },
+    { x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height },
+  );
+  return shape && { type: "rect", shape, z2: -1,
+    style: { fill: "rgba(154,165,177,0.35)", stroke: COLORS.late, lineWidth: 1, lineDash: [4, 3] } };
+}
+
+async function loadGantt() {
+  const days = Number($("#gantt-window").value);
+  const from = new Date(Date.now() - 12 * 3600e3);
+  const to = new Date(from.getTime() + days * 86400e3);
+  const data = await getJSON(`/api/gantt?from=${from.toISOString()}&to=${to.toISOString()}`);
+  const el = $("#gantt");
+  const ok = showUnavailable(el.parentElement, { scheduler: data.source });
+  const rows = data.work_centers.map((wc) => wc.id);
+  const index = new Map(rows.map((id, i) => [id, i]));
+  const now = Date.parse(data.now);
+  const bars = data.operations.filter((op) => index.has(op.work_center_id)).map((op) => ({
+    value: [index.get(op.work_center_id), Date.parse(op.start_at), Date.parse(op.end_at)],
+    itemStyle: { color: barColor(op) }, op,
+  }));
+  const bands = data.downtime.filter((b) => index.has(b.work_center_id)).map((b) => ({
+    value: [index.get(b.work_center_id), Date.parse(b.from), b.to ? Date.parse(b.to) : to.getTime()],
+    band: b,
+  }));
+  el.dataset.state = ok ? "loaded" : "unavailable";
+  el.dataset.bars = String(bars.length);
+  el.dataset.orders = [...new Set(data.operations.map((op) => op.order_id))].join(",");
+  el.dataset.downtime = data.downtime.map((b) => b.work_center_id).join(",");
+  const c = chart("gantt");
+  if (!c) return;
+  c.setOption({
+    animationDurationUpdate: 400,
+    grid: { left: 110, right: 20, top: 10, bottom: 50 },
+    tooltip: { formatter: (p) => p.data.op
+      ? `${p.data.op.order_id} / ${p.data.op.seq} ${p.data.op.operation}<br>${p.data.op.work_center_id}: ` +
+        `${fmtTime(p.data.op.start_at)} → ${fmtTime(p.data.op.end_at)}<br>${p.data.op.status}${p.data.op.late ? ", late" : ""}`
+      : `${p.data.band.work_center_id} down: ${p.data.band.reason}<br>${fmtTime(p.data.band.from)} → ${p.data.band.to ? fmtTime(p.data.band.to) : "?"}` },
+    xAxis: { type: "time", min: from.getTime(), max: to.getTime(), axisLabel: { hideOverlap: true } },
+    yAxis: { type: "category", data: data.work_centers.map((wc) => wc.status === "down" ? `${wc.name} ⛔` : wc.name),
+      inverse: true, axisTick: { show: false } },
+    dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "weakFilter" },
+      { type: "slider", xAxisIndex: 0, height: 16, bottom: 8, filterMode: "weakFilter" }],
+    series: [
+      { id: "downtime", type: "custom", renderItem: renderBand, encode: { x: [1, 2], y: 0 }, data: bands },
+      { id: "plan", type: "custom", renderItem: renderBar, encode: { x: [1, 2], y: 0 }, data: bars,
+        markLine: { silent: true, symbol: "none", lineStyle: { color: COLORS.late, width: 1.5 },
+          label: { formatter: "now" }, data: [{ xAxis: now }] } },
+    ],
+  }, { replaceMerge: ["series"] });
+}
+
+// ---- Orders at risk and materials -----------------------------------------------------------
+
+async function loadAtRisk() {
+  const data = await getJSON("/api/at-risk");
+  const table = $("#at-risk");
+  showUnavailable(table.parentElement, data.sources);
+  const body = table.tBodies[0];
+  body.replaceChildren();
+  for (const order of data.orders) {
+    const row = body.insertRow();
+    row.dataset.orderId = order.order_id;
+    cell(row, order.external_ref || order.order_id);
+    cell(row, order.customer);
+    cell(row, fmtTime(order.due_at));
+    cell(row, fmtMinutes(order.lateness_minutes), "late");
+    const why = document.createElement("ul");
+    for (const reason of order.reasons) why.append(Object.assign(document.createElement("li"), { textContent: reason }));
+    cell(row, why);
+  }
+  $(".empty", table.parentElement).hidden = data.orders.length > 0 || !data.sources.orders.available;
+}
+
+async function loadMaterials() {
+  const data = await getJSON("/api/materials");
+  const table = $("#shortages");
+  showUnavailable(table.parentElement, { inventory: data.source });
+  const body = table.tBodies[0];
+  body.replaceChildren();
+  for (const s of data.shortages) {
+    const row = body.insertRow();
+    row.dataset.orderId = s.order_id;
+    row.dataset.materialId = s.material_id;
+    cell(row, s.material_id); cell(row, s.order_id.slice(0, 8)); cell(row, s.operation_seq);
+    cell(row, s.short, "late"); cell(row, fmtTime(s.due_at));
+  }
+  $(".empty", table.parentElement).hidden = data.shortages.length > 0 || !data.source.available;
+  $("#reorder").replaceChildren(...data.below_reorder_point.map((m) => Object.assign(
+    document.createElement("li"), { textContent: `${m.material_id}: ${m.available} available, reorder at ${m.reorder_point}` })));
+}
+
+// ---- KPIs, OEE, Pareto ----------------------------------------------------------------------
+
+async function loadKpis() {
+  const data = await getJSON("/api/kpis");
+  const section = $("#kpis");
+  showUnavailable(section, data.sources);
+  $(".tiles", section).replaceChildren(...data.tiles.map((t) => {
+    const tile = Object.assign(document.createElement("div"), { className: "tile" });
+    tile.dataset.kpi = t.key;
+    const value = t.value == null ? "–" : `${t.value.toFixed(t.unit === "%" ? 1 : 0)}${t.unit === "%" ? " %" : ""}`;
+    tile.append(Object.assign(document.createElement("div"), { className: "label", textContent: t.label }),
+      Object.assign(document.createElement("div"), {
+        className: t.value == null ? "value unknown" : "value", textContent: value,
+        title: t.value == null ? `${t.source} service unavailable` : "" }));
+    return tile;
+  }));
+  const oee = chart("oee");
+  if (oee) oee.setOption({
+    title: { text: "OEE %", textStyle: { fontSize: 12 } },
+    grid: { left: 80, right: 20, top: 30, bottom: 20 }, tooltip: {},
+    xAxis: { type: "value", max: 100 },
+    yAxis: { type: "category", data: data.oee.map((r) => r.work_center_id), inverse: true },
+    series: [{ type: "bar", data: data.oee.map((r) => r.oee), itemStyle: { color: COLORS.planned } }],
+  }, true);
+  const pareto = chart("pareto");
+  if (pareto) {
+    const rows = [...data.pareto].sort((a, b) => (b.count ?? 0) - (a.count ?? 0));
+    const total = rows.reduce((sum, r) => sum + (r.count ?? 0), 0) || 1;
+    let running = 0;
+    pareto.setOption({
+      title: { text: "Defects", textStyle: { fontSize: 12 } },
+      grid: { left: 40, right: 40, top: 30, bottom: 40 }, tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: rows.map((r) => r.defect_code ?? r.code), axisLabel: { rotate: 30 } },
+      yAxis: [{ type: "value" }, { type: "value", max: 100, axisLabel: { formatter: "{value} %" } }],
+      series: [
+        { type: "bar", data: rows.map((r) => r.count), itemStyle: { color: COLORS.late } },
+        { type: "line", yAxisIndex: 1, data: rows.map((r) => ((running += r.count ?? 0) / total) * 100) },
+      ],
+    }, true);
+  }
+}
+
+// ---- SPC ------------------------------------------------------------------------------------
+
+async function loadSpc() {
+  const product = $("#spc-product").value.trim();
+  const characteristic = $("#spc-characteristic").value.trim();
+  if (!product || !characteristic) return;
+  const data = await getJSON(`/api/spc/${encodeURIComponent(product)}/${encodeURIComponent(characteristic)}`);
+  const section = $("#spc").parentElement;
+  if (!showUnavailable(section, { quality: data.source }) || !data.chart) return;
+  const c = chart("spc");
+  if (!c) return;
+  const points = data.chart.points ?? data.chart.samples ?? [];
+  const limits = data.chart.limits ?? data.chart;
+  const line = (name, value, dashed) => value == null ? null : {
+    name, yAxis: Number(value), label: { formatter: `${name} {c}` },
+    lineStyle: { type: dashed ? "dashed" : "solid", color: name === "CL" ? COLORS.completed : COLORS.late } };
+  c.setOption({
+    grid: { left: 50, right: 70, top: 20, bottom: 30 }, tooltip: { trigger: "axis" },
+    xAxis: { type: "category", data: points.map((p, i) => p.label ?? p.subgroup ?? i + 1) },
+    yAxis: { type: "value", scale: true },
+    series: [{
+      type: "line", data: points.map((p) => ({
+        value: Number(p.value ?? p.mean),
+        itemStyle: { color: (p.out_of_control ?? (p.violations ?? []).length > 0) ? COLORS.late : COLORS.planned },
+        symbolSize: (p.out_of_control ?? (p.violations ?? []).length > 0) ? 9 : 5 })),
+      markLine: { silent: true, symbol: "none", data: [
+        line("UCL", limits.ucl), line("CL", limits.cl ?? limits.center), line("LCL", limits.lcl),
+        line("USL", limits.usl ?? limits.upper, true), line("LSL", limits.lsl ?? limits.lower, true),
+      ].filter(Boolean) },
+    }],
+  }, true);
+}
+
+// ---- Live feed and the event stream ---------------------------------------------------------
+
+function addToFeed(event) {
+  const item = document.createElement("li");
+  item.dataset.type = event.type;
+  item.dataset.subject = event.subject;
+  for (const [value, cls] of [[fmtTime(event.time), "time"], [event.source.replace("mes/", ""), "service"],
+    [event.type.split(".").pop(), "type"], [event.subject, "subject"]]) {
+    item.append(Object.assign(document.createElement("span"), { className: cls, textContent: value }));
+  }
+  const feed = $("#feed");
+  feed.prepend(item);
+  while (feed.children.length > FEED_SIZE) feed.lastElementChild.remove();
+}
+
+const panels = {
+  gantt: refresher("gantt", loadGantt),
+  atRisk: refresher("at-risk", loadAtRisk),
+  materials: refresher("materials", loadMaterials),
+  kpis: refresher("kpis", loadKpis, 1000),
+  spc: refresher("spc", loadSpc, 1000),
+};
+// Which panels an event's service can change.
+const AFFECTS = {
+  orders: ["atRisk", "gantt"],
+  scheduler: ["gantt", "atRisk", "kpis"],
+  inventory: ["materials", "atRisk"],
+  quality: ["kpis", "spc"],
+};
+
+function connect() {
+  const state = $("#stream-state");
+  const source = new EventSource("/api/events");
+  source.onopen = () => { state.textContent = "live"; };
+  source.onerror = () => { state.textContent = "reconnecting…"; };
+  source.onmessage = (message) => {
+    if (!message.data) return;
+    const event = JSON.parse(message.data);
+    addToFeed(event);
+    for (const panel of AFFECTS[event.source.replace("mes/", "")] ?? []) panels[panel].soon();
+  };
+  source.addEventListener("status", (message) => {
+    const status = JSON.parse(message.data);
+    const pill = $(`#services [data-service="${status.service}"]`);
+    pill.className = status.available ? "up" : "down";
+    pill.title = status.reason ?? "";
+    if (status.available) for (const panel of AFFECTS[status.service] ?? []) panels[panel].soon();
+  });
+}
+
+$("#gantt-window").addEventListener("change", () => panels.gantt.now());
+$("#spc-form").addEventListener("submit", (e) => { e.preventDefault(); panels.spc.now(); });
+for (const panel of Object.values(panels)) panel.now();
+setInterval(() => panels.gantt.soon(), 30_000); // the now-line moves; the plan may too
+connect();
