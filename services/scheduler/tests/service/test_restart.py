@@ -81,7 +81,7 @@ async def test_restart_rebuilds_an_identical_plan(scheduler_db: str, busy: Api) 
     before = fingerprint(busy.planner.state)
     async with busy.runtime.engine.connect() as conn:
         q = text("SELECT kind, count(*) FROM plan_input GROUP BY kind")
-        kinds: dict[str, int] = dict((await conn.execute(q)).tuples().all())
+        kinds = {str(row[0]): int(row[1]) for row in await conn.execute(q)}
         snapshots = (await conn.execute(text("SELECT count(*) FROM snapshot"))).scalar()
     assert kinds["event"] > 15 and snapshots == 1
     async for again in restarted(scheduler_db):

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mes_events.catalog.scheduler import ShiftCalendar
+from mes_scheduler.domain import kpi
 from mes_scheduler.domain.job import Center, JobFacts
 
 _CENTERS = """
@@ -156,3 +158,35 @@ async def center_facts(conn: AsyncConnection, work_center_id: str) -> Center | N
 async def job(conn: AsyncConnection, job_id: str) -> dict[str, Any] | None:
     row = (await conn.execute(_JOB, {"job_id": job_id})).first()
     return None if row is None else dict(row._mapping)
+
+
+async def kpi_inputs(
+    conn: AsyncConnection, start: datetime, end: datetime, now: datetime
+) -> tuple[list[kpi.CenterRow], list[kpi.Downtime], list[kpi.JobRow], list[kpi.Planned]]:
+    """Centers, downtime overlapping the period, jobs started or completed in it, and the
+    planned and running operations (for planned utilisation and queues)."""
+    centers = [
+        kpi.CenterRow(r.work_center_id, None if r.calendar is None else ShiftCalendar(**r.calendar))
+        for r in await conn.execute(text("SELECT work_center_id, calendar FROM work_center"))
+    ]
+    q = text(
+        "SELECT work_center_id, down_at, coalesce(up_at, :now) AS up_at FROM downtime"
+        " WHERE down_at < :end AND coalesce(up_at, :now) > :start"
+    )
+    down = [
+        kpi.Downtime(*r) for r in await conn.execute(q, {"start": start, "end": end, "now": now})
+    ]
+    q = text(
+        "SELECT work_center_id, order_id, started_at, planned_start_at, completed_at,"
+        " coalesce(good_quantity, 0), coalesce(scrap_quantity, 0), coalesce(actual_minutes, 0),"
+        " coalesce(standard_minutes, 0) FROM job"
+        " WHERE (started_at >= :start AND started_at < :end)"
+        "    OR (completed_at >= :start AND completed_at < :end)"
+    )
+    jobs = [kpi.JobRow(*r) for r in await conn.execute(q, {"start": start, "end": end})]
+    q = text(
+        "SELECT work_center_id, start_at, end_at, status FROM plan_operation"
+        " WHERE status IN ('planned', 'started') AND work_center_id IS NOT NULL"
+    )
+    planned = [kpi.Planned(*r) for r in await conn.execute(q)]
+    return centers, down, jobs, planned

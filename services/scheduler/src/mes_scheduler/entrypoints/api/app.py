@@ -17,7 +17,7 @@ from mes_scheduler.application.planner import Planner
 from mes_scheduler.clock import Clock, system_clock
 from mes_scheduler.config import Settings
 from mes_scheduler.consumers.plan import subscription
-from mes_scheduler.entrypoints.api.routes import jobs, orders, schedule, work_centers
+from mes_scheduler.entrypoints.api.routes import jobs, kpis, orders, schedule, work_centers
 
 MIGRATIONS = Path(__file__).resolve().parents[4] / "migrations"
 
@@ -38,7 +38,7 @@ def create_app(
     sch = Scheduler(runtime.uow, runtime.store, clock, settings)
     planner = Planner(sch)
     runtime.subscriptions = [subscription(planner)]
-    routers = [r.router for r in (work_centers, schedule, orders, jobs)]
+    routers = [r.router for r in (work_centers, schedule, orders, jobs, kpis)]
     app = build_app(runtime, title="MES scheduler", routers=routers)
     app.state.scheduler = sch
     app.state.planner = planner

@@ -163,3 +163,45 @@ class JobOut(BaseModel):
     scrap_quantity: int | None
     actual_minutes: Decimal | None
     standard_minutes: Decimal | None
+
+
+class CenterKpiOut(BaseModel):
+    work_center_id: str
+    scheduled_minutes: int = Field(description="Working minutes of the calendar in the period.")
+    downtime_minutes: int
+    available_minutes: int
+    availability: float | None
+    performance: float | None = Field(description="Standard / actual minutes of completed jobs.")
+    quality: float | None = Field(description="Good / (good + scrap).")
+    oee: float | None
+    utilisation: float | None = Field(description="Actual job minutes / available minutes.")
+    planned_utilisation: float | None = Field(description="Planned minutes / available minutes.")
+    queue_jobs: int
+    queue_minutes: int
+    adherence: float | None = Field(
+        description="Share of jobs started within 15 minutes of their planned start."
+    )
+    mean_start_deviation_minutes: float | None
+    good: int
+    scrap: int
+    actual_minutes: Decimal
+    standard_minutes: Decimal
+
+
+class OrderLabour(BaseModel):
+    order_id: str
+    standard_minutes: Decimal
+    actual_minutes: Decimal
+    variance_minutes: Decimal = Field(description="Actual minus standard: positive costs more.")
+
+
+class KpisOut(BaseModel):
+    start: datetime = Field(alias="from", serialization_alias="from")
+    to: datetime
+    work_centers: list[CenterKpiOut]
+    orders: list[OrderLabour]
+    bottleneck: str | None = Field(
+        description="Highest planned utilisation in the period, then the longest queue."
+    )
+
+    model_config = ConfigDict(populate_by_name=True)
