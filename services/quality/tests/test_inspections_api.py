@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -233,3 +234,19 @@ async def test_lists_page_with_a_cursor(q: Quality, client: httpx.AsyncClient) -
     assert seen == [f"O1-p{n}" for n in range(5)]
     bad = await client.get("/inspections", params={"cursor": "x"})
     assert bad.status_code == 422
+
+
+async def test_concurrent_results_one_wins_the_other_is_a_conflict(
+    q: Quality, client: httpx.AsyncClient
+) -> None:
+    ins = await open_inspection(q, client, "O8", "O8-a")
+    bodies = (results(["10", "10", "10"]), results(["10.5", "10", "10"]))
+    answers = await asyncio.gather(
+        *(client.post(f"/inspections/{ins}/results", json=b) for b in bodies)
+    )
+    assert sorted(r.status_code for r in answers) == [200, 409]
+    detail = (await client.get(f"/inspections/{ins}")).json()
+    winner = next(r for r in answers if r.status_code == 200).json()
+    assert (detail["status"], detail["version"]) == (winner["status"], 2)
+    ncrs = (await client.get("/ncrs", params={"order_id": "O8"})).json()["ncrs"]
+    assert len(ncrs) == (1 if winner["status"] == "failed" else 0)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from mes_events.errors import NotFound
 from mes_quality.adapters import analytics
-from mes_quality.domain.spc.charts import Chart, UnsupportedSubgroup
+from mes_quality.domain.spc.charts import Limits, UnsupportedSubgroup
 from mes_quality.domain.spc.report import Report, Subgroup, report
 from mes_quality.entrypoints.api.deps import ReaderDep
 from mes_quality.entrypoints.api.schemas import SpcOut
@@ -57,12 +57,15 @@ async def spc_chart(
     }
 
 
-def _limits(c: Chart) -> dict[str, Any]:
-    x, r = c.location_limits, c.spread_limits
-    return {
-        "x_chart": None if x is None else {"lcl": x.lcl, "center": x.center, "ucl": x.ucl},
-        "range_chart": None if r is None else {"lcl": r.lcl, "center": r.center, "ucl": r.ucl},
-    }
+def _r(x: float | None) -> float | None:
+    """10 significant digits: binary float noise (0.01643000000000061) is not information."""
+    return None if x is None else float(f"{x:.10g}")
+
+
+def _control(limits: Limits | None) -> dict[str, Any] | None:
+    if limits is None:
+        return None
+    return {"lcl": _r(limits.lcl), "center": _r(limits.center), "ucl": _r(limits.ucl)}
 
 
 def _body(result: Report) -> dict[str, Any]:
@@ -75,8 +78,8 @@ def _body(result: Report) -> dict[str, Any]:
                 "index": i + 1,
                 "inspection_id": s.inspection_id,
                 "inspected_at": s.inspected_at,
-                "value": c.location[i],
-                "range": c.spread[i],
+                "value": _r(c.location[i]),
+                "range": _r(c.spread[i]),
                 "rules": rules,
                 "range_beyond_limits": wide,
             }
@@ -95,11 +98,12 @@ def _body(result: Report) -> dict[str, Any]:
         "subgroup_size": c.subgroup_size,
         "subgroups": len(result.subgroups),
         "excluded_subgroups": result.excluded,
-        "sigma_within": c.sigma,
+        "sigma_within": _r(c.sigma),
         "points": points,
         "out_of_control": alarms,
-        **_limits(c),
+        "x_chart": _control(c.location_limits),
+        "range_chart": _control(c.spread_limits),
         "capability": None
         if cap is None
-        else {"cp": cap.cp, "cpk": cap.cpk, "cpu": cap.cpu, "cpl": cap.cpl},
+        else {"cp": _r(cap.cp), "cpk": _r(cap.cpk), "cpu": _r(cap.cpu), "cpl": _r(cap.cpl)},
     }
