@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--improve-budget", type=float, default=PolicySettings().improve_budget)
     parser.add_argument("--improve-every", type=int, default=PolicySettings().improve_every)
     parser.add_argument("--resolve-budget", type=float, default=PolicySettings().resolve_budget)
+    parser.add_argument("--operators", choices=("first-ready", "head"), default="first-ready")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     names = args.policies.split(",")
@@ -43,7 +44,7 @@ def main() -> None:
         print(f"seed {seed}: {len(scenario.orders)} orders, {len(scenario.centers)} centers, "
               f"{len(scenario.breakdowns)} breakdowns drawn", flush=True)  # fmt: skip
         rows = []
-        for run in run_policies(scenario, names, settings):
+        for run in run_policies(scenario, names, settings, strict=args.operators == "head"):
             rows.append(kpis(run))
             by_policy[run.policy].append(rows[-1])
             stats = " ".join(f"{k}={v}" for k, v in run.policy_stats.items())
@@ -55,6 +56,7 @@ def main() -> None:
     print(
         f"summary: seeds={args.seeds} days={args.days:g} load={args.load:g} "
         f"improve_budget={args.improve_budget:g} resolve_budget={args.resolve_budget:g} "
+        f"operators={args.operators} "
         f"{summary(total)} seconds={time.perf_counter() - began:.0f}"
     )
 

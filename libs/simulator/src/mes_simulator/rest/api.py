@@ -29,9 +29,18 @@ class Api:
         self.refused: Counter[str] = Counter()
 
     async def _request(
-        self, method: str, service: str, path: str, *, key: str | None = None, **kw: Any
+        self,
+        method: str,
+        service: str,
+        path: str,
+        *,
+        key: str | None = None,
+        if_match: str | None = None,
+        **kw: Any,
     ) -> httpx.Response:
         headers = {"Idempotency-Key": key} if key else {}
+        if if_match is not None:
+            headers["If-Match"] = if_match
         for attempt in range(self.retries + 1):
             try:
                 return await self.clients[service].request(method, path, headers=headers, **kw)
@@ -48,14 +57,22 @@ class Api:
         return response.json()
 
     async def post(
-        self, service: str, path: str, body: Any = None, *, key: str | None = None, what: str = ""
+        self,
+        service: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = None,
+        what: str = "",
+        method: str = "POST",
+        if_match: str | None = None,
     ) -> Any:
-        """POST; raises ApiError on 4xx/5xx. `what` names the command in the counters."""
-        response = await self._request("POST", service, path, key=key, json=body)
+        """POST (or `method`); raises ApiError on 4xx/5xx. `what` names it in the counters."""
+        response = await self._request(method, service, path, key=key, if_match=if_match, json=body)
         name = what or f"{service} {path}"
         if response.status_code >= 400:
             self.refused[name] += 1
-            raise ApiError(response.status_code, "POST", path, _detail(response))
+            raise ApiError(response.status_code, method, path, _detail(response))
         self.sent[name] += 1
         return response.json() if response.content else None
 

@@ -41,6 +41,7 @@ from mes_simulator.scenario import (
 from mes_simulator.warp import WarpedClock
 
 RECEIPT, ARRIVAL, DOWN, UP = range(4)
+SHORT_GRACE = 60  # plant minutes a short order may wait for a make-up before the ERP accepts it
 
 
 def say(message: str) -> None:
@@ -83,6 +84,7 @@ class Floor:
     centers: dict[str, Center] = field(default_factory=dict)
     inspected: set[str] = field(default_factory=set)
     decided: set[str] = field(default_factory=set)
+    short_since: dict[str, float] = field(default_factory=dict)
     busy: float = 0.0
     ideal: float = 0.0
     good: int = 0
@@ -141,7 +143,7 @@ class Driver:
             await self._quality()
             if self.posted == len(self.scenario.orders) and now - last_check >= 10:
                 last_check = now
-                if await self._all_done() or now > limit:
+                if await self._all_done(now) or now > limit:
                     return
             nxt = min(
                 [now + 1, *(a[0] for a in self.agenda[:1])]
@@ -222,8 +224,8 @@ class Driver:
         job_id = item["job_id"]
         body = {
             "operator": f"OP-{center.id}",
+            "terminal": f"T-{center.id}",
             "work_center_id": center.id,
-            "started_at": self.clock.at(now).isoformat(),
         }
         try:
             await self.api.post(
@@ -247,7 +249,12 @@ class Driver:
         order = self.floor.orders.get(item["order_id"])
         seq = int(item["seq"])
         step = _step(order, seq)
-        pieces = self.floor.pieces.get(item["order_id"], int(item.get("quantity", 1)))
+        # A rework job works on the nonconforming pieces only; the others on what flows.
+        pieces = (
+            int(item["quantity"])
+            if step is None
+            else self.floor.pieces.get(item["order_id"], int(item["quantity"]))
+        )
         key = f"{order.id if order else item['order_id']}.{seq}"
         drawn = outcome(
             self.scenario.settings, key, pieces, inspected=bool(step and step.inspection)
@@ -284,7 +291,7 @@ class Driver:
                 "good_quantity": job.pieces - scrap,
                 "scrap_quantity": scrap,
                 "operator": f"OP-{center.id}",
-                "completed_at": self.clock.at(now).isoformat(),
+                "actual_minutes": str(round(job.busy)),  # labour time, pauses excluded
             }
             key = f"{self.run_id}-{job.job_id}-complete"
             try:
@@ -299,7 +306,7 @@ class Driver:
         f = self.floor
         f.busy, f.ideal, f.jobs_done = f.busy + job.busy, f.ideal + job.ideal, f.jobs_done + 1
         f.made, f.good, f.scrap = f.made + job.pieces, f.good + job.pieces - scrap, f.scrap + scrap
-        if job.order_id in f.orders:
+        if job.order_id in f.orders and _step(job.order, job.seq) is not None:
             f.pieces[job.order_id] = job.pieces - scrap
 
     # --- quality ------------------------------------------------------------------------
@@ -374,10 +381,31 @@ class Driver:
             say(f"refused: {e}")
         self.floor.decided.add(ncr["ncr_id"])
 
-    async def _all_done(self) -> bool:
-        done = {o["order_id"] for o in await all_orders(self.api)
-                if o["status"] in ("completed", "cancelled")}  # fmt: skip
-        return set(self.floor.orders) <= done
+    async def _all_done(self, now: float) -> bool:
+        """True when all our orders are done; accepts short deliveries left by scrap."""
+        mine = [o for o in await all_orders(self.api) if o["order_id"] in self.floor.orders]
+        for order in mine:
+            if order["status"] == "short":
+                since = self.floor.short_since.setdefault(order["order_id"], now)
+                if now - since >= SHORT_GRACE:
+                    await self._accept_short(order)
+        return all(o["status"] in ("completed", "cancelled") for o in mine)
+
+    async def _accept_short(self, order: dict[str, Any]) -> None:
+        """The ERP takes what was made when scrap left an order short (no make-up came)."""
+        path, good = f"/orders/{order['order_id']}", order["good_quantity"]
+        reason = f"short delivery accepted: {order['quantity'] - good} scrapped"
+        try:
+            if good > 0:
+                body = {"quantity": good, "reason": reason}
+                await self.api.post("orders", path, body, method="PATCH", if_match="*",
+                                    what="accept short delivery")  # fmt: skip
+            else:
+                body = {"reason": "every piece was scrapped"}
+                await self.api.post("orders", path + "/cancel", body, what="cancel order")
+        except ApiError as e:
+            say(f"refused: {e}")
+        self.floor.short_since.pop(order["order_id"], None)
 
 
 def _step(order: OrderSpec | None, seq: int) -> Step | None:

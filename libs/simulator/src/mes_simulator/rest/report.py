@@ -112,6 +112,12 @@ def open_reason(order: dict[str, Any]) -> str:
     for op in order.get("operations", []):
         if op["status"] != "completed":
             return f"{order['status']}: operation {op['seq']} {op['operation']} {op['status']}"
+    if order["status"] == "short":
+        good, scrap = order["good_quantity"], order["scrap_quantity"]
+        return (
+            f"short: every operation done, {good} of {order['quantity']} good ({scrap} scrapped);"
+            " waits for a make-up or acceptance"
+        )
     return str(order["status"])
 
 
