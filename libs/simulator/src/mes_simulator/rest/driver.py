@@ -85,6 +85,7 @@ class Floor:
     inspected: set[str] = field(default_factory=set)
     decided: set[str] = field(default_factory=set)
     short_since: dict[str, float] = field(default_factory=dict)
+    done_jobs: set[str] = field(default_factory=set)
     busy: float = 0.0
     ideal: float = 0.0
     good: int = 0
@@ -217,7 +218,11 @@ class Driver:
                 self.note_once(f"dispatch list unavailable: {e}")
                 continue
             for item in items:
-                if item.get("action") == "start" and await self._start(center, item, now):
+                # A list read before our last completion reached the plan may offer that job
+                # again; its start key would only replay the old start.
+                if item["job_id"] in self.floor.done_jobs or item.get("action") != "start":
+                    continue
+                if await self._start(center, item, now):
                     break
 
     async def _start(self, center: Center, item: dict[str, Any], now: float) -> bool:
@@ -300,6 +305,7 @@ class Driver:
             except ApiError as e:
                 say(f"refused: {e}")
             self._account(job, scrap)
+            self.floor.done_jobs.add(job.job_id)
             center.job = None
 
     def _account(self, job: Job, scrap: int) -> None:
