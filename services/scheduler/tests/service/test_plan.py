@@ -94,9 +94,13 @@ async def test_a_machine_down_moves_its_queue_and_late_orders_are_projected_late
     assert {f"{c['order_id']}-{c['seq']}" for c in revised.data["changed"]} >= set(before)
     late = [e.data for e in caused[1:] if Decimal(e.data["lateness_minutes"]) > 0]
     assert late, "four hours of sawing on one saw make someone late"
+    reasons = []
     for e in late:
         p = (await api.client.get(f"/orders/{e['order_id']}/projection")).json()
         assert p["late"] and p["lateness_minutes"] == e["lateness_minutes"]
+        reasons.append(p["critical"][0]["reason"])
+    assert {r.split(" behind")[0].split(" to work")[0] for r in reasons} <= {
+        "queued on S1", "queued on S2", "waits for S1"}, reasons  # fmt: skip
     await published_equals_memory(api)
     api.clock.advance(minutes=30)
     assert (await api.client.post("/work-centers/S1/up")).status_code == 200

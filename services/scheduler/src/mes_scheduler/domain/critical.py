@@ -28,11 +28,14 @@ def _holdup(state: PlanState, order_id: str, op: str) -> str:
     i = seq.index(op)
     if i and _binds(state, op, plan.slots[seq[i - 1]].end):
         return f"queued on {slot.work_center} behind {seq[i - 1]}"
+    floor = state.now + plan.plant.frozen_horizon
     release = plan.operations[op].release
-    if release and _binds(state, op, release):
+    if release > floor and _binds(state, op, release):
         seq_no = state.orders[order_id].seq_of(op)
         short = seq_no is not None and state.short_materials(order_id, seq_no)
         return "material short" if short else "released later"
+    if slot.start > floor and _binds(state, op, floor):
+        return f"waits for {slot.work_center} to work again (shift calendar or downtime)"
     return "starts as soon as possible"
 
 
