@@ -28,7 +28,7 @@ lint: install
 	@$(RUN) ruff format --check .
 
 typecheck: install  ## strict mypy, one package at a time (every package has a tests/ folder)
-	@for pkg in libs/events services/*; do \
+	@for pkg in libs/* services/*; do \
 		tests=$$(find $$pkg/tests -name '*.py' -print -quit 2>/dev/null); \
 		$(RUN) mypy $$pkg/src $${tests:+$$pkg/tests} || exit 1; \
 	done
