@@ -7,6 +7,7 @@ test-artifacts/.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -86,10 +88,32 @@ async def post_order(system: RunningSystem, **fields: object) -> str:
     return order_id
 
 
-async def scheduler_post(system: RunningSystem, path: str, body: dict[str, object]) -> None:
-    async with httpx.AsyncClient(base_url=system.urls["scheduler"], timeout=10) as client:
-        response = await client.post(path, json=body)
-    assert response.is_success, response.text
+async def call(system: RunningSystem, service: str, path: str, body: object = None) -> Any:
+    """POST `body` (or GET without one) to a service; the JSON answer."""
+    async with httpx.AsyncClient(base_url=system.urls[service], timeout=10) as client:
+        if body is None:
+            response = await client.get(path)
+        else:
+            key = {"Idempotency-Key": uuid.uuid4().hex}  # line terminals retry with one
+            response = await client.post(path, json=body, headers=key)
+    assert response.is_success, f"{path}: {response.status_code} {response.text}"
+    return response.json()
+
+
+async def register_line(system: RunningSystem) -> tuple[str, str]:
+    """A fresh saw and CNC mill (the groups of the sample routing); their ids."""
+    suffix = uuid.uuid4().hex[:4].upper()
+    saw, cnc = f"SAW-{suffix}", f"CNC-{suffix}"
+    await call(system, "scheduler", "/work-centers", {"id": saw, "group": "SAW", "name": saw})
+    await call(system, "scheduler", "/work-centers", {"id": cnc, "group": "CNC", "name": cnc})
+    return saw, cnc
+
+
+async def eventually(check: Any, *, timeout: float = LIVE / 1000) -> Any:
+    async with asyncio.timeout(timeout):
+        while not (found := await check()):
+            await asyncio.sleep(0.2)
+    return found
 
 
 async def test_panels_follow_orders_and_inventory_live(page: Page, system: RunningSystem) -> None:
@@ -114,18 +138,79 @@ async def test_panels_follow_orders_and_inventory_live(page: Page, system: Runni
 async def test_the_gantt_follows_the_plan_live(page: Page, system: RunningSystem) -> None:
     if not system.running("scheduler"):
         pytest.skip("waits for the scheduler service (GET /schedule, ScheduleRevised)")
-    suffix = uuid.uuid4().hex[:4].upper()
-    saw, cnc = f"SAW-{suffix}", f"CNC-{suffix}"
-    await scheduler_post(system, "/work-centers", {"id": saw, "group": "SAW", "name": saw})
-    await scheduler_post(system, "/work-centers", {"id": cnc, "group": "CNC", "name": cnc})
+    _, cnc = await register_line(system)
     gantt = page.get_by_test_id("gantt")
 
-    order_id = await post_order(system)
+    order_id = await post_order(system, materials=[])
     shown = re.compile(re.escape(order_id))
     await expect(gantt).to_have_attribute("data-orders", shown, timeout=LIVE)
     await expect(gantt).to_have_attribute("data-state", "loaded")
     assert int(await gantt.get_attribute("data-bars") or 0) >= 2  # cut on a saw, mill on a CNC
 
-    await scheduler_post(system, f"/work-centers/{cnc}/down", {"reason": "spindle"})
+    # The line terminal starts the first operation: its bar turns "started", then "completed".
+    projection = await call(system, "scheduler", f"/orders/{order_id}/projection")
+    jobs = {op["seq"]: op["job_id"] for op in projection["operations"]}
+    await call(system, "scheduler", f"/jobs/{jobs[10]}/start", {"operator": "ann"})
+    started = re.compile(rf"{re.escape(order_id)}/10=started")
+    await expect(gantt).to_have_attribute("data-operations", started, timeout=LIVE)
+    done = {"good_quantity": 10, "operator": "ann"}
+    await call(system, "scheduler", f"/jobs/{jobs[10]}/complete", done)
+    completed = re.compile(rf"{re.escape(order_id)}/10=completed")
+    await expect(gantt).to_have_attribute("data-operations", completed, timeout=LIVE)
+
+    await call(system, "scheduler", f"/work-centers/{cnc}/down", {"reason": "spindle"})
     await expect(gantt).to_have_attribute("data-downtime", re.compile(re.escape(cnc)), timeout=LIVE)
     await page.screenshot(path=str(ARTIFACTS / "dashboard-gantt.png"), full_page=True)
+
+
+async def test_a_late_order_shows_as_at_risk_with_why(page: Page, system: RunningSystem) -> None:
+    if not system.running("scheduler"):
+        pytest.skip("waits for the scheduler service (order projections)")
+    await register_line(system)
+    order_id = await post_order(system, due_date="2020-01-01T00:00:00Z", materials=[])
+    row = page.locator(f'#at-risk tr[data-order-id="{order_id}"]')
+    await expect(row).to_have_count(1, timeout=LIVE)
+    await expect(row.locator("td.late")).not_to_have_text("–")
+    await expect(row.locator("td ul li")).not_to_have_count(0)
+
+
+async def test_spc_chart_of_an_inspected_characteristic(page: Page, system: RunningSystem) -> None:
+    if not (system.running("scheduler") and system.running("quality")):
+        pytest.skip("waits for the scheduler and quality services")
+    await register_line(system)
+    product = f"BRACKET-{uuid.uuid4().hex[:4]}"
+    order_id = await post_order(system, product=product, materials=[])
+    projection = await eventually(lambda: _projection_with_centers(system, order_id))
+    jobs = {op["seq"]: op["job_id"] for op in projection["operations"]}
+    for seq in (10, 20):
+        await call(system, "scheduler", f"/jobs/{jobs[seq]}/start", {"operator": "ann"})
+        done = {"good_quantity": 10, "operator": "ann"}
+        await call(system, "scheduler", f"/jobs/{jobs[seq]}/complete", done)
+
+    async def requested() -> list[Any]:
+        found = await call(system, "quality", f"/inspections?order_id={order_id}")
+        return list(found["inspections"])
+
+    (inspection,) = await eventually(requested)
+    values = ["12.001", "11.999", "12.035"]  # the last one is above the upper limit
+    results = {
+        "inspector": "ida",
+        "measurements": [{"characteristic": "bore", "values": values}],
+        "defect_codes": ["OVERSIZE"],
+    }
+    await call(system, "quality", f"/inspections/{inspection['inspection_id']}/results", results)
+    await page.fill("#spc-product", product)
+    await page.fill("#spc-characteristic", "bore")
+    await page.click("#spc-form button")
+    await expect(page.get_by_test_id("spc")).not_to_have_attribute("data-points", "0", timeout=LIVE)
+    await page.screenshot(path=str(ARTIFACTS / "dashboard-quality.png"), full_page=True)
+
+
+async def _projection_with_centers(system: RunningSystem, order_id: str) -> Any:
+    async with httpx.AsyncClient(base_url=system.urls["scheduler"], timeout=10) as client:
+        response = await client.get(f"/orders/{order_id}/projection")
+    if not response.is_success:
+        return None
+    body = response.json()
+    ops = body["operations"]
+    return body if ops and all(op["work_center_id"] for op in ops) else None

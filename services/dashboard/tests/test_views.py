@@ -93,11 +93,50 @@ def test_at_risk_orders_say_why_worst_first() -> None:
     assert rows[1]["reasons"] == ["the plan's capacity finishes it after the due date"]
 
 
-def test_kpis_turn_ratios_into_percent_and_unknown_sources_into_none() -> None:
-    tiles = {t["key"]: t for t in views.kpi_tiles({"on_time_delivery": "0.875", "wip": 7}, None)}
-    assert tiles["on_time_delivery"]["value"] == 87.5
-    assert tiles["wip"]["value"] == 7
-    assert tiles["first_pass_yield"]["value"] is None
+def test_kpis_from_the_scheduler_quality_and_orders() -> None:
+    scheduler = {
+        "work_centers": [
+            {"work_center_id": "L-1", "oee": 0.5, "adherence": 0.8, "good": 90, "scrap": 10},
+            {"work_center_id": "M-1", "oee": None, "adherence": None, "good": 0, "scrap": 0},
+        ],
+        "bottleneck": "L-1",
+    }
+    quality = {
+        "first_pass_yield": {
+            "by_product": [
+                {"product": "A", "inspections": 3, "passed": 3},
+                {"product": "B", "inspections": 1, "passed": 0},
+            ]
+        },
+        "defect_pareto": [{"defect_code": "BURR", "count": 2}],
+    }
+    since = datetime(2026, 11, 16, tzinfo=UTC)
+    completed = [
+        {"completed_at": "2026-11-20T10:00:00+00:00", "on_time": True},
+        {"completed_at": "2026-11-21T10:00:00+00:00", "on_time": False},
+        {"completed_at": "2026-11-01T10:00:00+00:00", "on_time": False},  # before the window
+    ]
+    s, q = views.scheduler_figures(scheduler), views.quality_figures(quality)
+    o = views.order_figures(completed, 4, since, 7)
+    assert s["oee"][0] == {
+        "work_center_id": "L-1",
+        "oee": 0.5,
+        "availability": None,
+        "performance": None,
+        "quality": None,
+    }
+    assert q["pareto"] == [{"defect_code": "BURR", "count": 2}]
+    tiles = {t["key"]: t["value"] for t in views.kpi_tiles({**s, **q, **o})}
+    assert tiles == {
+        "on_time_delivery": 50.0,
+        "schedule_adherence": 80.0,
+        "wip": 4,
+        "throughput": 2 / 7,
+        "scrap_rate": 10.0,
+        "first_pass_yield": 75.0,
+    }
+    unknown = views.kpi_tiles({**views.scheduler_figures(None), **views.quality_figures(None)})
+    assert {t["key"]: t["value"] for t in unknown}["first_pass_yield"] is None
 
 
 def test_merged_stream_ids_round_trip_and_ignore_strangers() -> None:

@@ -28,6 +28,9 @@ To = Annotated[datetime | None, Query(alias="to", description="default: 3 days a
 
 # The at-risk panel lists this many orders, worst first (one projection call each).
 AT_RISK_SHOWN = 25
+# KPIs cover this many days back; order KPIs read at most this many orders per status.
+KPI_DAYS = 7
+ORDERS_SCANNED = 5_000
 
 router = APIRouter(prefix="/api")
 
@@ -98,20 +101,66 @@ async def at_risk(request: Request) -> dict[str, Any]:
 
 @router.get("/kpis")
 async def kpis(request: Request) -> dict[str, Any]:
-    """Headline KPIs and OEE per work center over the last week."""
+    """Headline KPIs, OEE per work center and the defect Pareto, over the last week."""
     up = _upstream(request)
     now = datetime.now(UTC)
-    params = {"from": (now - timedelta(days=7)).isoformat(), "to": now.isoformat()}
-    scheduler, quality = await asyncio.gather(
-        up.get("scheduler", "/kpis", params), up.get("quality", "/kpis")
+    since = now - timedelta(days=KPI_DAYS)
+    window = {"from": since.isoformat(), "to": now.isoformat()}
+    scheduler, quality, completed, in_progress = await asyncio.gather(
+        up.get("scheduler", "/kpis", window),
+        up.get("quality", "/kpis", {"since": since.isoformat()}),
+        _all_orders(up, {"status": "completed", "due_after": (since - timedelta(days=30))}),
+        _all_orders(up, {"status": "in_progress"}),
     )
-    s_body = scheduler.body if scheduler.ok else None
-    q_body = quality.body if quality.ok else None
+    s_figures = views.scheduler_figures(scheduler.body if scheduler.ok else None)
+    q_figures = views.quality_figures(quality.body if quality.ok else None)
+    orders = completed[1].ok and in_progress[1].ok
+    o_figures = (
+        views.order_figures(completed[0], len(in_progress[0]), since, KPI_DAYS) if orders else {}
+    )
     return {
-        "tiles": views.kpi_tiles(s_body, q_body),
-        "oee": views.oee_rows(s_body),
-        "pareto": (q_body or {}).get("pareto", []),
-        "sources": {"scheduler": _source(scheduler), "quality": _source(quality)},
+        "tiles": views.kpi_tiles({**s_figures, **q_figures, **o_figures}),
+        "oee": s_figures["oee"],
+        "bottleneck": s_figures["bottleneck"],
+        "pareto": q_figures["pareto"],
+        "sources": {
+            "orders": _source(completed[1]),
+            "scheduler": _source(scheduler),
+            "quality": _source(quality),
+        },
+    }
+
+
+async def _all_orders(up: Upstream, filters: dict[str, Any]) -> tuple[list[Any], Reply]:
+    """Orders matching `filters`, following the pages up to ORDERS_SCANNED; the last reply."""
+    params: dict[str, Any] = {
+        k: v.isoformat() if isinstance(v, datetime) else v for k, v in filters.items()
+    }
+    params["limit"] = 500
+    items: list[Any] = []
+    while True:
+        reply = await up.get("orders", "/orders", params)
+        items.extend(reply.items())
+        cursor = reply.body.get("next_cursor") if reply.ok else None
+        if cursor is None or len(items) >= ORDERS_SCANNED:
+            return items, reply
+        params["cursor"] = cursor
+
+
+@router.get("/spc-choices")
+async def spc_choices(request: Request) -> dict[str, Any]:
+    """(product, characteristic) pairs inspected lately, for the SPC chart's chooser."""
+    reply = await _upstream(request).get("quality", "/inspections", {"limit": 500})
+    rows = reply.body.get("inspections", []) if reply.ok else []
+    pairs = {
+        (str(r["product"]), str(c["name"]))
+        for r in rows
+        if r.get("product")
+        for c in r.get("characteristics") or []
+    }
+    return {
+        "source": _source(reply),
+        "choices": [{"product": p, "characteristic": c} for p, c in sorted(pairs)],
     }
 
 
@@ -181,7 +230,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.upstream = Upstream(settings)
         # Streams stay open; the services ping every 15 s, so a minute of silence means gone.
         app.state.stream_client = httpx.AsyncClient(
-            timeout=httpx.Timeout(60.0, connect=settings.request_timeout_s)
+            timeout=httpx.Timeout(60.0, connect=settings.request_timeout_s),
+            headers=settings.auth_headers(),
         )
         try:
             yield

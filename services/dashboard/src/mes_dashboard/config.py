@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("orders", "scheduler", "quality", "inventory")
@@ -24,6 +24,15 @@ class Settings(BaseSettings):
         50, ge=0, le=1000, description="events per service a new page starts with (live feed)"
     )
     stream_retry_s: float = Field(2.0, gt=0, description="pause before reconnecting a stream")
+    # The services' APIs want a bearer token; the dashboard only reads, so a `read` token.
+    # The page itself asks the browser for none: it shows what this token may read.
+    token: SecretStr | None = Field(None, description="bearer token sent to every service")
+
+    def auth_headers(self) -> dict[str, str]:
+        """The Authorization header for the services, when a token is set."""
+        if self.token is None:
+            return {}
+        return {"Authorization": f"Bearer {self.token.get_secret_value()}"}
 
     def base_urls(self) -> dict[str, str]:
         """Each service's base URL, without a trailing slash."""

@@ -56,6 +56,7 @@ class Upstream:
         self.urls = settings.base_urls()
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.request_timeout_s),
+            headers=settings.auth_headers(),
             transport=transport,
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
         )

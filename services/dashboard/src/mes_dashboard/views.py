@@ -132,40 +132,78 @@ def at_risk_rows(
     return sorted(rows, key=lambda r: -(r["lateness_minutes"] or 0))
 
 
-# label, unit, the service that knows it, the keys it may be named by there.
-KPI_TILES: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
-    ("on_time_delivery", "On-time delivery", "%", "scheduler", ("on_time_delivery", "otd")),
-    ("schedule_adherence", "Schedule adherence", "%", "scheduler", ("schedule_adherence",)),
-    ("wip", "WIP (orders)", "", "scheduler", ("wip", "work_in_progress")),
-    ("throughput", "Throughput", "/day", "scheduler", ("throughput", "throughput_per_day")),
-    ("scrap_rate", "Scrap rate", "%", "quality", ("scrap_rate",)),
-    ("first_pass_yield", "First-pass yield", "%", "quality", ("first_pass_yield", "fpy")),
+def _mean(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def scheduler_figures(body: Row | None) -> Row:
+    """OEE per work center, schedule adherence and scrap rate from the scheduler's KPIs."""
+    centers = (body or {}).get("work_centers") or []
+    good = sum(int(c.get("good") or 0) for c in centers)
+    scrap = sum(int(c.get("scrap") or 0) for c in centers)
+    return {
+        "oee": [
+            {
+                "work_center_id": c.get("work_center_id"),
+                **{k: _num(c.get(k)) for k in ("oee", "availability", "performance", "quality")},
+            }
+            for c in centers
+        ],
+        # Centers without started jobs have no adherence; the others count alike.
+        "schedule_adherence": _mean(_num(c.get("adherence")) for c in centers),
+        "scrap_rate": _ratio(scrap, good + scrap),
+        "bottleneck": (body or {}).get("bottleneck"),
+    }
+
+
+def quality_figures(body: Row | None) -> Row:
+    """First-pass yield over every product, and the defect Pareto, from quality's KPIs."""
+    by_product = ((body or {}).get("first_pass_yield") or {}).get("by_product") or []
+    passed = sum(int(r.get("passed") or 0) for r in by_product)
+    inspections = sum(int(r.get("inspections") or 0) for r in by_product)
+    return {
+        "first_pass_yield": _ratio(passed, inspections),
+        "pareto": (body or {}).get("defect_pareto") or [],
+    }
+
+
+def order_figures(completed: Iterable[Row], in_progress: int, since: datetime, days: float) -> Row:
+    """On-time delivery and throughput of orders completed since `since`, and the WIP."""
+    recent = [o for o in completed if o.get("completed_at") and _at(o["completed_at"]) >= since]
+    on_time = sum(1 for o in recent if o.get("on_time"))
+    return {
+        "on_time_delivery": _ratio(on_time, len(recent)),
+        "throughput": len(recent) / days if days else None,
+        "wip": in_progress,
+    }
+
+
+def _at(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+# key, label, unit, the service the figure comes from.
+KPI_TILES: tuple[tuple[str, str, str, str], ...] = (
+    ("on_time_delivery", "On-time delivery (7 d)", "%", "orders"),
+    ("schedule_adherence", "Schedule adherence", "%", "scheduler"),
+    ("wip", "WIP (orders in progress)", "", "orders"),
+    ("throughput", "Throughput (orders/day)", "", "orders"),
+    ("scrap_rate", "Scrap rate", "%", "scheduler"),
+    ("first_pass_yield", "First-pass yield", "%", "quality"),
 )
 
 
-def kpi_tiles(scheduler: Row | None, quality: Row | None) -> list[Row]:
-    """The headline figures; a figure whose service did not answer is shown as unknown."""
-    sources = {"scheduler": scheduler, "quality": quality}
+def kpi_tiles(figures: Row) -> list[Row]:
+    """The headline figures, ratios as percentages; None where the source did not answer."""
     tiles = []
-    for key, label, unit, service, names in KPI_TILES:
-        source = sources[service]
-        value = None if source is None else _num(_first(source, *names))
-        if value is not None and unit == "%" and value <= 1:
-            value *= 100  # ratios become percentages
+    for key, label, unit, service in KPI_TILES:
+        value = _num(figures.get(key))
+        if value is not None and unit == "%":
+            value *= 100
         tiles.append({"key": key, "label": label, "value": value, "unit": unit, "source": service})
     return tiles
-
-
-def oee_rows(scheduler: Row | None) -> list[Row]:
-    """OEE per work center (availability x performance x quality), as percentages."""
-    rows = (scheduler or {}).get("oee") or (scheduler or {}).get("work_centers") or []
-    out = []
-    for row in rows if isinstance(rows, list) else []:
-        parts = {k: _num(row.get(k)) for k in ("oee", "availability", "performance", "quality")}
-        out.append(
-            {
-                "work_center_id": _first(row, "work_center_id", "id"),
-                **{k: (None if v is None else v * 100 if v <= 1 else v) for k, v in parts.items()},
-            }
-        )
-    return out

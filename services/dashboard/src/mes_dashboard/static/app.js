@@ -43,9 +43,15 @@ function showUnavailable(section, sources) {
   return down.length === 0;
 }
 
+// A chart with nothing to show says so instead of drawing empty axes.
+const emptyNote = (message) => ({ graphic: [{ type: "text", left: "center", top: "middle",
+  style: { text: message, fill: "#6b7785", fontSize: 13 } }] });
+const noNote = { graphic: [] };
+
 const fmtTime = (iso) => iso ? new Date(iso).toLocaleString([], {
   month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "–";
-const fmtMinutes = (m) => m == null ? "–" : m >= 120 ? `${(m / 60).toFixed(1)} h` : `${Math.round(m)} min`;
+const fmtMinutes = (m) => m == null ? "–" : m >= 2880 ? `${(m / 1440).toFixed(1)} d`
+  : m >= 120 ? `${(m / 60).toFixed(1)} h` : `${Math.round(m)} min`;
 const text = (value) => document.createTextNode(value == null ? "" : String(value));
 function cell(row, value, className) {
   const td = row.insertCell();
@@ -110,17 +116,19 @@ async function loadGantt() {
   el.dataset.bars = String(bars.length);
   el.dataset.orders = [...new Set(data.operations.map((op) => op.order_id))].join(",");
   el.dataset.downtime = data.downtime.map((b) => b.work_center_id).join(",");
+  // Per operation "order/seq=status" (and "late"): what a colour says, for tests and tools.
+  el.dataset.operations = data.operations.map((op) => `${op.order_id}/${op.seq}=${op.status}${op.late ? ",late" : ""}`).join(" ");
   const c = chart("gantt");
   if (!c) return;
   c.setOption({
     animationDurationUpdate: 400,
-    grid: { left: 110, right: 20, top: 10, bottom: 50 },
+    grid: { left: 110, right: 20, top: 22, bottom: 50 },
     tooltip: { formatter: (p) => p.data.op
       ? `${p.data.op.order_id} / ${p.data.op.seq} ${p.data.op.operation}<br>${p.data.op.work_center_id}: ` +
         `${fmtTime(p.data.op.start_at)} → ${fmtTime(p.data.op.end_at)}<br>${p.data.op.status}${p.data.op.late ? ", late" : ""}`
       : `${p.data.band.work_center_id} down: ${p.data.band.reason}<br>${fmtTime(p.data.band.from)} → ${p.data.band.to ? fmtTime(p.data.band.to) : "?"}` },
     xAxis: { type: "time", min: from.getTime(), max: to.getTime(), axisLabel: { hideOverlap: true } },
-    yAxis: { type: "category", data: data.work_centers.map((wc) => wc.status === "down" ? `${wc.name} ⛔` : wc.name),
+    yAxis: { type: "category", data: data.work_centers.map((wc) => wc.status === "down" ? `${wc.name} (down)` : wc.name),
       inverse: true, axisTick: { show: false } },
     dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "weakFilter" },
       { type: "slider", xAxisIndex: 0, height: 16, bottom: 8, filterMode: "weakFilter" }],
@@ -128,7 +136,7 @@ async function loadGantt() {
       { id: "downtime", type: "custom", renderItem: renderBand, encode: { x: [1, 2], y: 0 }, data: bands },
       { id: "plan", type: "custom", renderItem: renderBar, encode: { x: [1, 2], y: 0 }, data: bars,
         markLine: { silent: true, symbol: "none", lineStyle: { color: COLORS.late, width: 1.5 },
-          label: { formatter: "now" }, data: [{ xAxis: now }] } },
+          label: { formatter: "now", position: "end" }, data: [{ xAxis: now }] } },
     ],
   }, { replaceMerge: ["series"] });
 }
@@ -191,58 +199,95 @@ async function loadKpis() {
   }));
   const oee = chart("oee");
   if (oee) oee.setOption({
-    title: { text: "OEE %", textStyle: { fontSize: 12 } },
+    title: { text: data.bottleneck ? `OEE %  (bottleneck: ${data.bottleneck})` : "OEE %",
+      textStyle: { fontSize: 12 } },
     grid: { left: 80, right: 20, top: 30, bottom: 20 }, tooltip: {},
     xAxis: { type: "value", max: 100 },
     yAxis: { type: "category", data: data.oee.map((r) => r.work_center_id), inverse: true },
-    series: [{ type: "bar", data: data.oee.map((r) => r.oee), itemStyle: { color: COLORS.planned } }],
+    series: [{ type: "bar", data: data.oee.map((r) => r.oee == null ? null : r.oee * 100),
+      itemStyle: { color: COLORS.planned } }],
+    ...(data.oee.length ? noNote : emptyNote("no work center data yet")),
   }, true);
   const pareto = chart("pareto");
   if (pareto) {
-    const rows = [...data.pareto].sort((a, b) => (b.count ?? 0) - (a.count ?? 0));
-    const total = rows.reduce((sum, r) => sum + (r.count ?? 0), 0) || 1;
-    let running = 0;
+    const rows = data.pareto;
     pareto.setOption({
       title: { text: "Defects", textStyle: { fontSize: 12 } },
       grid: { left: 40, right: 40, top: 30, bottom: 40 }, tooltip: { trigger: "axis" },
-      xAxis: { type: "category", data: rows.map((r) => r.defect_code ?? r.code), axisLabel: { rotate: 30 } },
-      yAxis: [{ type: "value" }, { type: "value", max: 100, axisLabel: { formatter: "{value} %" } }],
+      xAxis: { type: "category", data: rows.map((r) => r.defect_code), axisLabel: { rotate: 30 } },
+      yAxis: [{ type: "value", minInterval: 1 }, { type: "value", max: 100, axisLabel: { formatter: "{value} %" } }],
       series: [
         { type: "bar", data: rows.map((r) => r.count), itemStyle: { color: COLORS.late } },
-        { type: "line", yAxisIndex: 1, data: rows.map((r) => ((running += r.count ?? 0) / total) * 100) },
+        { type: "line", yAxisIndex: 1, data: rows.map((r) => r.cumulative_percent) },
       ],
+      ...(rows.length ? noNote : emptyNote("no defects recorded")),
     }, true);
   }
 }
 
 // ---- SPC ------------------------------------------------------------------------------------
 
+async function loadSpcChoices() {
+  const data = await getJSON("/api/spc-choices");
+  const product = $("#spc-product"), characteristic = $("#spc-characteristic");
+  const options = (values) => [...new Set(values)].map((value) => Object.assign(document.createElement("option"), { value }));
+  $("#spc-products").replaceChildren(...options(data.choices.map((c) => c.product)));
+  $("#spc-characteristics").replaceChildren(...options(data.choices.map((c) => c.characteristic)));
+  if (!product.value && data.choices.length) {
+    product.value = data.choices[0].product;
+    characteristic.value = data.choices[0].characteristic;
+    panels.spc.now();
+  }
+}
+
 async function loadSpc() {
   const product = $("#spc-product").value.trim();
   const characteristic = $("#spc-characteristic").value.trim();
-  if (!product || !characteristic) return;
-  const data = await getJSON(`/api/spc/${encodeURIComponent(product)}/${encodeURIComponent(characteristic)}`);
-  const section = $("#spc").parentElement;
-  if (!showUnavailable(section, { quality: data.source }) || !data.chart) return;
   const c = chart("spc");
+  if (!product || !characteristic) {
+    c?.setOption({ ...emptyNote("no inspection results yet: choose a product and a characteristic") }, true);
+    return;
+  }
+  const data = await getJSON(`/api/spc/${encodeURIComponent(product)}/${encodeURIComponent(characteristic)}`);
+  const el = $("#spc");
+  const ok = showUnavailable(el.parentElement, { quality: data.source });
+  const spc = data.chart;
+  el.dataset.points = String(spc?.points.length ?? 0);
+  el.dataset.outOfControl = String(spc?.out_of_control.length ?? 0);
   if (!c) return;
-  const points = data.chart.points ?? data.chart.samples ?? [];
-  const limits = data.chart.limits ?? data.chart;
-  const line = (name, value, dashed) => value == null ? null : {
-    name, yAxis: Number(value), label: { formatter: `${name} {c}` },
-    lineStyle: { type: dashed ? "dashed" : "solid", color: name === "CL" ? COLORS.completed : COLORS.late } };
+  if (!ok || !spc) {
+    c.setOption({ ...emptyNote(data.source.error || `no results for ${product} / ${characteristic}`) }, true);
+    return;
+  }
+  const limit = (name, value, color, dashed) => value == null ? null : {
+    name, yAxis: value, label: { formatter: `${name} ${Number(value).toPrecision(5)}`, position: "end" },
+    lineStyle: { type: dashed ? "dashed" : "solid", color } };
+  const x = spc.x_chart, spec = spc.specification;
+  const cpk = spc.capability?.cpk;
+  // The y range holds every point and every limit (axes fit only the data by default).
+  const levels = [...spc.points.map((p) => p.value), x?.ucl, x?.lcl, spec.upper, spec.lower, spec.nominal]
+    .filter((v) => v != null);
+  const pad = (Math.max(...levels) - Math.min(...levels)) * 0.1 || Math.abs(spec.nominal) * 0.01 || 1;
   c.setOption({
-    grid: { left: 50, right: 70, top: 20, bottom: 30 }, tooltip: { trigger: "axis" },
-    xAxis: { type: "category", data: points.map((p, i) => p.label ?? p.subgroup ?? i + 1) },
-    yAxis: { type: "value", scale: true },
+    title: { text: `${spc.chart === "xbar_r" ? "X̄" : "Individuals"} chart, ${spc.subgroups} subgroups` +
+      (cpk == null ? "" : `, Cpk ${cpk.toFixed(2)}`), textStyle: { fontSize: 12 } },
+    grid: { left: 60, right: 110, top: 30, bottom: 30 },
+    tooltip: { trigger: "axis", formatter: (items) => {
+      const p = spc.points[items[0].dataIndex];
+      return `#${p.index} ${fmtTime(p.inspected_at)}<br>${p.value} ${spec.unit}` +
+        (p.rules.length ? `<br>breaks rule ${p.rules.join(", ")}` : ""); } },
+    xAxis: { type: "category", data: spc.points.map((p) => p.index) },
+    yAxis: { type: "value", name: spec.unit, min: Math.min(...levels) - pad, max: Math.max(...levels) + pad,
+      axisLabel: { formatter: (v) => Number(v).toPrecision(5) } },
     series: [{
-      type: "line", data: points.map((p) => ({
-        value: Number(p.value ?? p.mean),
-        itemStyle: { color: (p.out_of_control ?? (p.violations ?? []).length > 0) ? COLORS.late : COLORS.planned },
-        symbolSize: (p.out_of_control ?? (p.violations ?? []).length > 0) ? 9 : 5 })),
+      type: "line", data: spc.points.map((p) => ({
+        value: p.value,
+        itemStyle: { color: p.rules.length ? COLORS.late : COLORS.planned },
+        symbolSize: p.rules.length ? 10 : 5 })),
       markLine: { silent: true, symbol: "none", data: [
-        line("UCL", limits.ucl), line("CL", limits.cl ?? limits.center), line("LCL", limits.lcl),
-        line("USL", limits.usl ?? limits.upper, true), line("LSL", limits.lsl ?? limits.lower, true),
+        limit("UCL", x?.ucl, COLORS.late), limit("CL", x?.center, COLORS.completed),
+        limit("LCL", x?.lcl, COLORS.late), limit("USL", spec.upper, "#6b7785", true),
+        limit("LSL", spec.lower, "#6b7785", true),
       ].filter(Boolean) },
     }],
   }, true);
@@ -269,13 +314,14 @@ const panels = {
   materials: refresher("materials", loadMaterials),
   kpis: refresher("kpis", loadKpis, 1000),
   spc: refresher("spc", loadSpc, 1000),
+  spcChoices: refresher("spc-choices", loadSpcChoices, 2000),
 };
 // Which panels an event's service can change.
 const AFFECTS = {
-  orders: ["atRisk", "gantt"],
+  orders: ["atRisk", "gantt", "kpis"],
   scheduler: ["gantt", "atRisk", "kpis"],
   inventory: ["materials", "atRisk"],
-  quality: ["kpis", "spc"],
+  quality: ["kpis", "spc", "spcChoices"],
 };
 
 function connect() {
