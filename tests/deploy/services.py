@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 
 from mes_events.devstack import ALL_SERVICES
+from mes_events.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +42,11 @@ class ServiceSpec:
     @property
     def has_database(self) -> bool:
         return "database_url" in self.settings_class.model_fields
+
+    @property
+    def has_roles(self) -> bool:
+        """Whether it runs on the shared runtime (`--role api|relay|consumer|projections`)."""
+        return issubclass(self.settings_class, ServiceSettings)
 
     @property
     def has_kafka(self) -> bool:
