@@ -210,8 +210,10 @@ async def test_a_slow_client_is_told_to_resume_while_the_service_keeps_answering
             client.stream("GET", STREAM_PATH, params={"subject": "s-1"}) as fast,
         ):
             total = 0
-            for _ in range(12):  # 5 MB, more than the kernel buffers for the slow client
-                await served.append("s-1", *[Renamed(label="x" * 4000) for _ in range(100)])
+            # 10 MB: more than the kernel buffers for the slow client (a send buffer grows to
+            # net.ipv4.tcp_wmem's 4 MB here) plus its 100 buffered events.
+            for _ in range(12):
+                await served.append("s-1", *[Renamed(label="x" * 8000) for _ in range(100)])
                 total += 100
                 assert (await client.get("/healthz")).status_code == 200
             got = await take(read_messages(fast), total, timeout=30)
