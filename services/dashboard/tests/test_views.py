@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from mes_dashboard import views
+from mes_dashboard.config import Settings
 from mes_dashboard.streams import decode_id, encode_id
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -147,3 +151,12 @@ def test_merged_stream_ids_round_trip_and_ignore_strangers() -> None:
     assert decode_id(raw, services) == cursors
     assert decode_id("orders=1-2;evil=3-4;junk;quality=", services) == {"orders": "1-2"}
     assert decode_id(None, services) == {}
+
+
+def test_plant_time_follows_the_simulators_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert abs((Settings().now() - datetime.now(UTC)).total_seconds()) < 5
+    monkeypatch.setenv("MES_CLOCK_EPOCH", "2027-01-04T00:00:00+00:00")
+    monkeypatch.setenv("MES_CLOCK_SPEED", "60")
+    monkeypatch.setenv("MES_CLOCK_WALL_START", repr(time.time() - 60))  # a wall minute ago
+    plant = Settings().now() - datetime(2027, 1, 4, tzinfo=UTC)
+    assert 59 <= plant.total_seconds() / 60 <= 62  # an hour of plant time

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,27 +44,31 @@ def _source(reply: Reply) -> dict[str, Any]:
     return {"available": reply.available, "error": reply.error}
 
 
-def _window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
-    now = datetime.now(UTC)
-    start = start or now - timedelta(hours=12)
-    return start, end or start + timedelta(days=3)
+def _now(request: Request) -> datetime:
+    settings: Settings = request.app.state.settings
+    return settings.now()
 
 
 @router.get("/gantt")
-async def gantt(request: Request, start: From = None, end: To = None) -> dict[str, Any]:
+async def gantt(
+    request: Request,
+    start: From = None,
+    end: To = None,
+    days: Annotated[float, Query(gt=0, le=60, description="window length without `to`")] = 3,
+) -> dict[str, Any]:
     """The plan per work center between `from` and `to`, with downtime bands."""
-    start, end = _window(start, end)
+    now = _now(request)
+    start = start or now - timedelta(hours=12)
+    end = end or start + timedelta(days=days)
     up = _upstream(request)
     params = {"from": start.isoformat(), "to": end.isoformat()}
     schedule, centers = await asyncio.gather(
         up.get("scheduler", "/schedule", params), up.get("scheduler", "/work-centers")
     )
     bars = views.gantt_operations(schedule.items())
-    now = datetime.now(UTC)
-    body = schedule.body if isinstance(schedule.body, dict) else {}
     return {
         "source": _source(schedule if not schedule.ok else centers),
-        "now": body.get("now") or now.isoformat(),
+        "now": now.isoformat(),
         "from": start.isoformat(),
         "to": end.isoformat(),
         "work_centers": views.work_center_rows(centers.items(), bars),
@@ -91,7 +95,7 @@ async def at_risk(request: Request) -> dict[str, Any]:
         orders.items(),
         shortages,
         {i: p.body for i, p in zip(ids, projections, strict=True) if p.ok},
-        views.downtime_bands(centers.items(), datetime.now(UTC)),
+        views.downtime_bands(centers.items(), _now(request)),
     )
     return {
         "orders": rows,
@@ -103,7 +107,7 @@ async def at_risk(request: Request) -> dict[str, Any]:
 async def kpis(request: Request) -> dict[str, Any]:
     """Headline KPIs, OEE per work center and the defect Pareto, over the last week."""
     up = _upstream(request)
-    now = datetime.now(UTC)
+    now = _now(request)
     since = now - timedelta(days=KPI_DAYS)
     window = {"from": since.isoformat(), "to": now.isoformat()}
     scheduler, quality, completed, in_progress = await asyncio.gather(

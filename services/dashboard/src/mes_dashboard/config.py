@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -27,6 +30,21 @@ class Settings(BaseSettings):
     # The services' APIs want a bearer token; the dashboard only reads, so a `read` token.
     # The page itself asks the browser for none: it shows what this token may read.
     token: SecretStr | None = Field(None, description="bearer token sent to every service")
+
+    # Plant time, when the simulator runs the services on a faster clock: the same variables
+    # the services read (libs/simulator's warp), so the now-line and windows match the plan.
+    clock_epoch: datetime | None = Field(None, validation_alias="MES_CLOCK_EPOCH")
+    clock_speed: float = Field(1.0, gt=0, validation_alias="MES_CLOCK_SPEED")
+    clock_wall_start: float = Field(
+        default_factory=time.time, validation_alias="MES_CLOCK_WALL_START"
+    )
+
+    def now(self) -> datetime:
+        """Plant time: wall time unless MES_CLOCK_EPOCH says the plant runs on a warped clock."""
+        if self.clock_epoch is None:
+            return datetime.now(UTC)
+        elapsed = (time.time() - self.clock_wall_start) * self.clock_speed
+        return self.clock_epoch + timedelta(seconds=elapsed)
 
     def auth_headers(self) -> dict[str, str]:
         """The Authorization header for the services, when a token is set."""

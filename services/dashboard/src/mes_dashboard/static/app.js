@@ -95,10 +95,9 @@ function renderBand(params, api) {
 }
 
 async function loadGantt() {
-  const days = Number($("#gantt-window").value);
-  const from = new Date(Date.now() - 12 * 3600e3);
-  const to = new Date(from.getTime() + days * 86400e3);
-  const data = await getJSON(`/api/gantt?from=${from.toISOString()}&to=${to.toISOString()}`);
+  // The server picks the window around plant time (the simulator may run it faster).
+  const data = await getJSON(`/api/gantt?days=${Number($("#gantt-window").value)}`);
+  const from = new Date(data.from), to = new Date(data.to);
   const el = $("#gantt");
   const ok = showUnavailable(el.parentElement, { scheduler: data.source });
   const rows = data.work_centers.map((wc) => wc.id);
