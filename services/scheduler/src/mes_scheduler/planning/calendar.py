@@ -101,9 +101,16 @@ class Availability:
         """
         if self._open or work <= 0:
             return earliest, earliest + max(work, 0)
-        start = self.next_working(earliest)
-        if start >= NEVER:
+        if not self._ensure_time(earliest):
             return NEVER, NEVER
+        starts, ends = self._starts, self._ends
+        i = bisect_right(starts, earliest) - 1
+        if i < 0 or earliest >= ends[i]:
+            i += 1  # _ensure_time guarantees a window ending after `earliest`
+        start = max(earliest, starts[i])
+        if start + work <= ends[i]:
+            # The common case: the work fits in the window it starts in.
+            return start, start + work
         if interruptible or work > self._longest:
             return start, self._finish_from_working(start, work)
         while start < NEVER:

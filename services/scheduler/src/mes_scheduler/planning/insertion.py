@@ -92,11 +92,15 @@ def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | Non
     op = draft.operations[op_id]
     weight = draft.orders[op.order_id].weight
     seq = draft.sequences[wc]
-    starts = [draft.slots[o].start for o in seq]
-    lo = bisect_left(starts, earliest)
+    slots = draft.slots
+
+    def start_of(o: str) -> int:
+        return slots[o].start
+
+    lo = bisect_left(seq, earliest, key=start_of)
     while lo < len(seq) and draft.is_frozen(seq[lo]):
         lo += 1
-    hi = len(seq) if latest is None else bisect_left(starts, latest)
+    hi = len(seq) if latest is None else bisect_left(seq, latest, key=start_of)
     if hi < lo:
         # Times no longer prove acyclicity (a frozen successor, a pushed predecessor):
         # fall back to an explicit reachability test on the positions in between.
@@ -106,11 +110,18 @@ def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | Non
     positions = [*range(lo, min(hi, lo + SCAN_LIMIT) + 1)]
     if hi == len(seq) and positions and positions[-1] != hi:
         positions.append(hi)
+    run = draft.run(op, wc)
+    avail = draft.availability[wc]
     for p in positions:
         prev = seq[p - 1] if p > 0 else None
-        ready = max(earliest, draft.slots[prev].end) if prev is not None else earliest
-        work = draft.work(op_id, wc, prev)
-        _, end = draft.availability[wc].place(ready, work, op.interruptible)
+        ready = max(earliest, slots[prev].end) if prev is not None else earliest
+        if p < len(seq) and len(pushes) >= PUSH_TRIALS_PER_CENTER:
+            # Elapsed time is at least the working time: a gap shorter than the run
+            # cannot fit, and the pushing positions to try are already collected.
+            if slots[seq[p]].start - ready < run:
+                continue
+        work = draft.setup(op, wc, prev) + run
+        _, end = avail.place(ready, work, op.interruptible)
         if p == len(seq) or _fits_before(draft, seq[p], wc, end, op_id):
             return Option(weight * max(0, end - own_due), end, wc, p), pushes
         if len(pushes) < PUSH_TRIALS_PER_CENTER:
@@ -146,12 +157,47 @@ def _checked_range(draft: Draft, op_id: str, seq: list[str], a: int, b: int) -> 
     return 1, 0
 
 
-def _trial(draft: Draft, op_id: str, wc: str, p: int, own_due: int) -> Option | None:
+class _CostBound:
+    """Running cost of a trial (own lateness + other orders' added lateness) vs a bound."""
+
+    def __init__(self, draft: Draft, op_id: str, own_due: int, bound: float) -> None:
+        self.draft = draft
+        self.op_id = op_id
+        self.own_order = draft.operations[op_id].order_id
+        self.own_due = own_due
+        self.bound = bound
+        self.parts: dict[str, float] = {}
+        self.total = 0.0
+
+    def __call__(self, changed: str, original: Slot, new: Slot) -> bool:
+        draft = self.draft
+        if changed == self.op_id:
+            part = draft.orders[self.own_order].weight * max(0, new.end - self.own_due)
+        else:
+            order_id = draft.operations[changed].order_id
+            if order_id == self.own_order or draft.routing[order_id][-1] != changed:
+                return False
+            order = draft.orders[order_id]
+            was = max(0, original.end - order.due)
+            part = order.weight * (max(0, new.end - order.due) - was)
+        self.total += part - self.parts.get(changed, 0.0)
+        self.parts[changed] = part
+        return self.total > self.bound
+
+
+def _trial(
+    draft: Draft, op_id: str, wc: str, p: int, own_due: int, bound: float = float("inf")
+) -> Option | None:
     before = draft.slots.get(op_id)
     draft.place_in_sequence(op_id, wc, p)
     seeds = [op_id, *draft.sequences[wc][p + 1 : p + 2]]
+    watch = _CostBound(draft, op_id, own_due, bound) if bound < float("inf") else None
+    import os
+
+    if os.environ.get("NOBB"):
+        watch = None
     try:
-        old = propagate(draft, seeds, limit=CONE_LIMIT)
+        old = propagate(draft, seeds, limit=CONE_LIMIT, watch=watch)
     except ConeTooLarge as exc:
         old = exc.old
         option = None
@@ -198,23 +244,45 @@ def best_option(draft: Draft, op_id: str) -> Option | None:
             options.append(gap)
         pushes.extend(wc_pushes)
     if not options or min(options).cost > 0:
-        for push in pushes:
-            if not _acyclic_option(draft, op_id, push):
-                continue
-            trial = _trial(draft, op_id, push.work_center, push.position, own_due)
-            if trial is not None:
-                options.append(trial)
+        options += _push_trials(draft, op_id, own_due, pushes, min(options, default=None))
     # Times prove acyclicity only while the plan is consistent; a repair that detached
     # work mid-flight may not be, so the chosen position is verified explicitly.
     for option in sorted(options):
         if _acyclic_option(draft, op_id, option):
             return option
-    for push in sorted(pushes, key=lambda o: (o.end, o.work_center, o.position)):
+    for push in sorted(pushes, key=_by_end):
         # Every push cascades beyond the trial budget (e.g. a successor must move too):
         # take the earliest-finishing position unevaluated rather than fail.
         if _acyclic_option(draft, op_id, push):
             return push
     return None
+
+
+def _by_end(option: Option) -> tuple[int, str, int]:
+    return option.end, option.work_center, option.position
+
+
+def _push_trials(
+    draft: Draft, op_id: str, own_due: int, pushes: list[Option], best: Option | None
+) -> list[Option]:
+    """Evaluate pushing positions, earliest end first, by branch and bound.
+
+    A trial is abandoned once the cost it has accumulated exceeds the best option so
+    far; pushing others only adds lateness, so it could not have won.
+    """
+    bound = best.cost if best is not None else float("inf")
+    weight = draft.orders[draft.operations[op_id].order_id].weight
+    found: list[Option] = []
+    for push in sorted(pushes, key=_by_end):
+        if weight * max(0, push.end - own_due) > bound:
+            continue
+        if not _acyclic_option(draft, op_id, push):
+            continue
+        trial = _trial(draft, op_id, push.work_center, push.position, own_due, bound)
+        if trial is not None:
+            found.append(trial)
+            bound = min(bound, trial.cost)
+    return found
 
 
 def _acyclic_option(draft: Draft, op_id: str, option: Option) -> bool:

@@ -40,6 +40,11 @@ class Plan:
     availability: Mapping[str, Availability]
     revision: int = 0
     last_family: Mapping[str, str] = field(default_factory=dict)
+    # Run minutes per (operation, center), shared by the revisions of a plan like the
+    # Availability caches; entries are checked against the operation and quantity.
+    run_cache: dict[tuple[str, str], tuple[Operation, int, int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def center(self, wc_id: str) -> WorkCenter:
         """The work center with id `wc_id`."""
@@ -87,6 +92,7 @@ class Draft:
     def __init__(self, plan: Plan, now: int) -> None:
         self.plant = plan.plant
         self.now = now
+        self.horizon = now + plan.plant.frozen_horizon
         self.base = plan
         self.orders = dict(plan.orders)
         self.operations = dict(plan.operations)
@@ -97,6 +103,7 @@ class Draft:
         self.availability = dict(plan.availability)
         self.efficiency = {wc.id: wc.efficiency for wc in plan.plant.work_centers}
         self.last_family = dict(plan.last_family)
+        self.run_cache = plan.run_cache
         self.fresh: set[str] = set()
         self.detached: set[str] = set()
         self.touched: set[str] = set()
@@ -114,6 +121,7 @@ class Draft:
             availability=self.availability,
             revision=self.base.revision + 1,
             last_family=self.last_family,
+            run_cache=self.run_cache,
         )
 
     def is_frozen(self, op_id: str) -> bool:
@@ -124,17 +132,32 @@ class Draft:
             return False
         # Judged on the plan before this repair: an operation the repair pushed past the
         # horizon stays frozen for the rest of the repair.
-        return before.start < self.now + self.plant.frozen_horizon
+        return before.start < self.horizon
 
     def work(self, op_id: str, wc_id: str, prev_id: str | None) -> int:
         """Setup plus run minutes of `op_id` on `wc_id` after `prev_id`."""
         op = self.operations[op_id]
+        return self.setup(op, wc_id, prev_id) + self.run(op, wc_id)
+
+    def setup(self, op: Operation, wc_id: str, prev_id: str | None) -> int:
+        """Setup minutes of `op` on `wc_id` after `prev_id` (or the center's last family)."""
+        if not self.plant.family_setups:
+            return op.setup
         if prev_id is not None:
             family: str | None = self.operations[prev_id].family
         else:
             family = self.last_family.get(wc_id)
+        return setup_minutes(self.plant, family, op)
+
+    def run(self, op: Operation, wc_id: str) -> int:
+        """Run minutes of `op` on `wc_id` for its order's current quantity (cached)."""
         qty = self.orders[op.order_id].quantity
-        return setup_minutes(self.plant, family, op) + run_minutes(op, qty, self.efficiency[wc_id])
+        cached = self.run_cache.get((op.id, wc_id))
+        if cached is not None and cached[0] is op and cached[1] == qty:
+            return cached[2]
+        minutes = run_minutes(op, qty, self.efficiency[wc_id])
+        self.run_cache[(op.id, wc_id)] = (op, qty, minutes)
+        return minutes
 
     def job_neighbours(self, op_id: str) -> tuple[str | None, str | None]:
         route = self.routing[self.operations[op_id].order_id]

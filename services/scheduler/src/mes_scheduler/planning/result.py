@@ -27,6 +27,8 @@ def finish(draft: Draft, extra: Iterable[str] = ()) -> RepairResult:
 def forget(draft: Draft, op_id: str) -> None:
     """Drop a detached operation from the draft entirely."""
     del draft.slots[op_id]
-    del draft.operations[op_id]
+    op = draft.operations.pop(op_id)
+    for wc in draft.plant.centers_of(op.group):
+        draft.run_cache.pop((op_id, wc), None)
     draft.started.pop(op_id, None)
     draft.detached.discard(op_id)

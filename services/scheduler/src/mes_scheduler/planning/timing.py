@@ -7,7 +7,7 @@ stops wherever a recomputed slot equals the old one, so a change touches only it
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from mes_scheduler.planning.plan import Draft, Slot
 
@@ -24,7 +24,9 @@ def compute_slot(draft: Draft, op_id: str, *, hold: bool = False) -> Slot:
 
 def _timing(draft: Draft, op_id: str, hold: bool) -> tuple[Slot, str | None, str | None]:
     """Slot plus the job and machine successors (found on the way, saved a second lookup)."""
-    current = draft.slots[op_id]
+    # The hot loop of every repair: lookups are inlined (Draft.work) on purpose.
+    slots = draft.slots
+    current = slots[op_id]
     wc = current.work_center
     seq = draft.sequences[wc]
     i = seq.index(op_id)
@@ -34,78 +36,105 @@ def _timing(draft: Draft, op_id: str, hold: bool) -> tuple[Slot, str | None, str
     route = draft.routing[op.order_id]
     k = route.index(op_id)
     job_succ = route[k + 1] if k + 1 < len(route) else None
-    work = draft.work(op_id, wc, prev)
+    setups = draft.plant.family_setups
+    if setups:
+        family = draft.operations[prev].family if prev is not None else draft.last_family.get(wc)
+        setup = op.setup if family is None else setups.get((family, op.family), op.setup)
+    else:
+        setup = op.setup
+    work = setup + draft.run(op, wc)
     avail = draft.availability[wc]
-    if op_id in draft.started:
-        start = draft.started[op_id]
-        return Slot(wc, start, avail.finish(start, work)), job_succ, mc_succ
+    started = draft.started.get(op_id)
+    if started is not None:
+        return Slot(wc, started, avail.finish(started, work)), job_succ, mc_succ
     earliest = op.release
     if k:
-        earliest = max(earliest, draft.slots[route[k - 1]].end)
+        end = slots[route[k - 1]].end
+        if end > earliest:
+            earliest = end
     if prev is not None:
-        earliest = max(earliest, draft.slots[prev].end)
-    if hold or draft.is_frozen(op_id):
-        earliest = max(earliest, current.start)
-    else:
-        earliest = max(earliest, draft.now + draft.plant.frozen_horizon)
-    start, end = avail.place(earliest, work, op.interruptible)
+        end = slots[prev].end
+        if end > earliest:
+            earliest = end
+    floor = current.start if hold or draft.is_frozen(op_id) else draft.horizon
+    start, end = avail.place(earliest if earliest > floor else floor, work, op.interruptible)
     return Slot(wc, start, end), job_succ, mc_succ
 
 
 class ConeTooLarge(Exception):
-    """A trial re-timing touched more operations than allowed; `old` undoes it."""
+    """A trial re-timing touched too many operations or cost too much; `old` undoes it."""
 
     def __init__(self, old: dict[str, Slot]) -> None:
         super().__init__(len(old))
         self.old = old
 
 
+Watch = Callable[[str, Slot, Slot], bool]
+
+
 def propagate(
-    draft: Draft, seeds: Iterable[str], *, limit: int | None = None, pull: int = PULL_LIMIT
+    draft: Draft,
+    seeds: Iterable[str],
+    *,
+    limit: int | None = None,
+    pull: int = PULL_LIMIT,
+    watch: Watch | None = None,
 ) -> dict[str, Slot]:
     """Re-time `seeds` and every successor whose slot changes; returns the old slots.
 
     Pushes always propagate (feasibility needs them); at most `pull` operations move
     earlier, the rest hold their start, which bounds the cone of early completions.
+    `watch(op, original, new)` sees every change and may abort a trial (ConeTooLarge).
     """
+    slots = draft.slots
+    detached = draft.detached
+    fresh = draft.fresh
+    touched = draft.touched
     heap: list[tuple[int, str]] = []
     queued: set[str] = set()
     for op_id in sorted(set(seeds)):
-        if _attached(draft, op_id):
-            heap.append((draft.slots[op_id].start, op_id))
+        if op_id in slots and op_id not in detached:
+            heap.append((slots[op_id].start, op_id))
             queued.add(op_id)
     heapq.heapify(heap)
     old: dict[str, Slot] = {}
-    budget = 50 * (len(draft.slots) + 10)
+    budget = 50 * (len(slots) + 10)
     while heap:
         budget -= 1
         if budget < 0:
             raise RuntimeError("re-timing does not converge: sequences contain a cycle")
-        _, op_id = heapq.heappop(heap)
+        op_id = heapq.heappop(heap)[1]
         queued.discard(op_id)
-        current = draft.slots[op_id]
+        current = slots[op_id]
         new, job_succ, mc_succ = _timing(draft, op_id, False)
-        if new.start < current.start and op_id not in draft.fresh:
+        if new.start < current.start and op_id not in fresh:
             if pull <= 0:
                 new, job_succ, mc_succ = _timing(draft, op_id, True)
             else:
                 pull -= 1
         if new == current:
             continue
-        old.setdefault(op_id, current)
-        draft.touched.add(op_id)
-        draft.slots[op_id] = new
+        original = old.setdefault(op_id, current)
+        touched.add(op_id)
+        slots[op_id] = new
         if limit is not None and len(old) > limit:
             raise ConeTooLarge(old)
-        for succ in (job_succ, mc_succ):
-            if succ is not None and succ not in queued and _attached(draft, succ):
-                queued.add(succ)
-                heapq.heappush(heap, (draft.slots[succ].start, succ))
+        if watch is not None and watch(op_id, original, new):
+            raise ConeTooLarge(old)
+        # A routing successor may be detached or not sequenced yet (mid-insertion); a
+        # machine successor is in a sequence, hence attached.
+        if (
+            job_succ is not None
+            and job_succ not in queued
+            and job_succ in slots
+            and job_succ not in detached
+        ):
+            queued.add(job_succ)
+            heapq.heappush(heap, (slots[job_succ].start, job_succ))
+        if mc_succ is not None and mc_succ not in queued:
+            queued.add(mc_succ)
+            heapq.heappush(heap, (slots[mc_succ].start, mc_succ))
     return old
-
-
-def _attached(draft: Draft, op_id: str) -> bool:
-    return op_id in draft.slots and op_id not in draft.detached
 
 
 def undo(draft: Draft, old: dict[str, Slot]) -> None:
