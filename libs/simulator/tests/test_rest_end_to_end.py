@@ -10,8 +10,10 @@ reason, the material lots balance, and no event went to a dead-letter topic.
 from __future__ import annotations
 
 import asyncio
+import secrets
+import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import httpx
@@ -19,9 +21,11 @@ import pytest
 
 from mes_events.embedded import EmbeddedBroker
 from mes_events.settings import KafkaSettings
+from mes_simulator.rest.api import Api
 from mes_simulator.rest.driver import play
 from mes_simulator.rest.inprocess import dead_letters, services
 from mes_simulator.rest.report import Report
+from mes_simulator.rest.tokens import Tokens
 from mes_simulator.scenario import generate
 from mes_simulator.testing import SMALL
 from mes_simulator.warp import WarpedClock, default_epoch
@@ -46,17 +50,25 @@ def own_broker() -> Iterator[KafkaSettings]:
         )
 
 
-@pytest.fixture(scope="module")
-async def driven(
-    pg_server_url: str, own_broker: KafkaSettings
-) -> AsyncIterator[tuple[Report, dict[str, httpx.AsyncClient]]]:
-    import time
+@dataclass
+class Driven:
+    report: Report
+    clients: dict[str, httpx.AsyncClient]
+    api: Api  # reads with a token of the run's signing key
 
+
+@pytest.fixture(scope="module")
+async def driven(pg_server_url: str, own_broker: KafkaSettings) -> AsyncIterator[Driven]:
     clock = WarpedClock(default_epoch(shifts=False), SPEED, time.time())
-    async with services(pg_server_url, own_broker, clock) as clients:
-        report = await play(SCENARIO, clients, clock, asyncio.Event(), drain_hours=DRAIN_HOURS)
+    key = secrets.token_hex(32)
+    async with services(pg_server_url, own_broker, clock, signing_key=key) as clients:
+        # Each actor gets a token with only its scopes (ERP, terminals, inspectors, admin).
+        tokens = Tokens(key=key)
+        report = await play(
+            SCENARIO, clients, clock, asyncio.Event(), drain_hours=DRAIN_HOURS, tokens=tokens
+        )
         assert report is not None
-        yield report, clients
+        yield Driven(report, clients, Api(clients, tokens))
 
 
 async def executes_jobs(clients: dict[str, httpx.AsyncClient]) -> bool:
@@ -68,31 +80,31 @@ async def executes_jobs(clients: dict[str, httpx.AsyncClient]) -> bool:
 
 
 async def test_every_order_arrives_and_is_completed_or_open_with_a_reason(
-    driven: tuple[Report, dict[str, httpx.AsyncClient]],
+    driven: Driven,
 ) -> None:
-    report, clients = driven
+    report = driven.report
     assert report.posted == report.orders == len(generate(SCENARIO).orders) > 0
     assert report.completed + len(report.open_reasons) == report.posted
     assert all(reason for reason in report.open_reasons.values())
-    if await executes_jobs(clients):
+    if await executes_jobs(driven.clients):
         assert report.completed == report.posted, report.open_reasons
         assert not report.refused, report.refused
     else:  # what waits for the scheduler's job endpoints
         assert set(report.refused) <= {"start job"}, report.refused
 
 
-async def test_material_lots_balance(driven: tuple[Report, dict[str, httpx.AsyncClient]]) -> None:
-    report, clients = driven
-    assert report.unbalanced == []
+async def test_material_lots_balance(driven: Driven) -> None:
+    assert driven.report.unbalanced == []
     scenario = generate(SCENARIO)
     for material in {r.material_id for r in scenario.receipts}:
-        detail = (await clients["inventory"].get(f"/materials/{material}")).json()
+        detail = await driven.api.get("inventory", f"/materials/{material}")
         received = sum((Decimal(lot["received"]) for lot in detail["lots"]), Decimal(0))
         lots = [r.quantity for r in scenario.receipts if r.material_id == material]
         assert received == sum(lots, Decimal(0)), material
 
 
 async def test_no_event_went_to_a_dead_letter_topic(
-    driven: tuple[Report, dict[str, httpx.AsyncClient]], own_broker: KafkaSettings
+    driven: Driven, own_broker: KafkaSettings
 ) -> None:
+    assert driven.report.posted > 0
     assert set((await dead_letters(own_broker)).values()) <= {0}

@@ -9,6 +9,16 @@ from typing import Any
 
 import httpx
 
+from mes_simulator.rest.tokens import Tokens
+
+READ, ADMIN = "read", "admin"
+ERP, QUALITY = "orders:write", "quality:write"
+
+
+def terminal(center: str) -> str:
+    """The scope of one work center's line terminal."""
+    return f"terminal:{center}"
+
 
 class ApiError(Exception):
     """A 4xx/5xx answer: status and the body's detail."""
@@ -22,8 +32,15 @@ class ApiError(Exception):
 class Api:
     """GET and POST on each service's client (its base URL set); transport errors are retried."""
 
-    def __init__(self, clients: Mapping[str, httpx.AsyncClient], *, retries: int = 5) -> None:
+    def __init__(
+        self,
+        clients: Mapping[str, httpx.AsyncClient],
+        tokens: Tokens | None = None,
+        *,
+        retries: int = 5,
+    ) -> None:
         self.clients = clients
+        self.tokens = tokens or Tokens()
         self.retries = retries
         self.sent: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
@@ -36,9 +53,12 @@ class Api:
         *,
         key: str | None = None,
         if_match: str | None = None,
+        scope: str = READ,
         **kw: Any,
     ) -> httpx.Response:
-        headers = {"Idempotency-Key": key} if key else {}
+        headers = self.tokens.header(scope)
+        if key:
+            headers["Idempotency-Key"] = key
         if if_match is not None:
             headers["If-Match"] = if_match
         for attempt in range(self.retries + 1):
@@ -66,9 +86,14 @@ class Api:
         what: str = "",
         method: str = "POST",
         if_match: str | None = None,
+        scope: str = ADMIN,
     ) -> Any:
-        """POST (or `method`); raises ApiError on 4xx/5xx. `what` names it in the counters."""
-        response = await self._request(method, service, path, key=key, if_match=if_match, json=body)
+        """POST (or `method`) as an actor holding `scope`; raises ApiError on 4xx/5xx.
+
+        `what` names the command in the counters."""
+        response = await self._request(
+            method, service, path, key=key, if_match=if_match, scope=scope, json=body
+        )
         name = what or f"{service} {path}"
         if response.status_code >= 400:
             self.refused[name] += 1

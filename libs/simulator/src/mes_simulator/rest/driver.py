@@ -28,8 +28,9 @@ from mes_scheduler.planning.model import Operation, run_minutes
 from mes_simulator.catalog import Characteristic, Step
 from mes_simulator.outcomes import Outcome, measurements, outcome
 from mes_simulator.rest import bodies
-from mes_simulator.rest.api import Api, ApiError
+from mes_simulator.rest.api import ERP, QUALITY, Api, ApiError, terminal
 from mes_simulator.rest.report import Report, all_orders, report
+from mes_simulator.rest.tokens import Tokens
 from mes_simulator.scenario import (
     Breakdown,
     OrderSpec,
@@ -142,9 +143,12 @@ class Driver:
             await self._completions(now)
             await self._operators(now)
             await self._quality()
-            if self.posted == len(self.scenario.orders) and now - last_check >= 10:
+            if now > limit:
+                return
+            arrived = not any(kind == ARRIVAL for _, kind, _, _ in self.agenda)
+            if arrived and now - last_check >= 10:
                 last_check = now
-                if await self._all_done(now) or now > limit:
+                if await self._all_done(now):
                     return
             nxt = min(
                 [now + 1, *(a[0] for a in self.agenda[:1])]
@@ -171,14 +175,16 @@ class Driver:
 
     async def _arrive(self, order: OrderSpec) -> None:
         body = bodies.order_body(order, self.run_id, self.clock.at(order.due))
-        created = await self.api.post("orders", "/orders", body, what="post order")
+        created = await self.api.post("orders", "/orders", body, what="post order", scope=ERP)
         self.floor.orders[created["order_id"]] = order
         self.floor.pieces[created["order_id"]] = order.quantity
         self.posted += 1
 
     async def _receive(self, receipt: Receipt) -> None:
         body = bodies.receipt_body(receipt, self.run_id, self.clock.at(receipt.at))
-        await self.api.post("inventory", "/receipts", body, key=body["lot_id"], what="post receipt")
+        await self.api.post(
+            "inventory", "/receipts", body, key=body["lot_id"], what="post receipt", scope=ERP
+        )
 
     async def _down(self, b: Breakdown, at: float) -> None:
         center = self.floor.centers[b.center]
@@ -239,6 +245,7 @@ class Driver:
                 body,
                 key=f"{self.run_id}-{job_id}-start",
                 what="start job",
+                scope=terminal(center.id),
             )
         except ApiError as e:
             if e.status == 404 and "/jobs/" in str(e):  # the scheduler offers no job execution
@@ -301,7 +308,9 @@ class Driver:
             key = f"{self.run_id}-{job.job_id}-complete"
             try:
                 path = f"/jobs/{job.job_id}/complete"
-                await self.api.post("scheduler", path, body, key=key, what="complete job")
+                await self.api.post(
+                    "scheduler", path, body, key=key, what="complete job", scope=terminal(center.id)
+                )
             except ApiError as e:
                 say(f"refused: {e}")
             self._account(job, scrap)
@@ -358,7 +367,9 @@ class Driver:
         iid = inspection["inspection_id"]
         try:
             path, key = f"/inspections/{iid}/results", f"{self.run_id}-{iid}"
-            await self.api.post("quality", path, body, key=key, what="post inspection results")
+            await self.api.post(
+                "quality", path, body, key=key, what="post inspection results", scope=QUALITY
+            )
         except ApiError as e:
             say(f"refused: {e}")
         self.floor.inspected.add(iid)
@@ -382,7 +393,9 @@ class Driver:
         body = {"disposition": disposition, "decided_by": "QE-1"}
         try:
             path, key = f"/ncrs/{ncr['ncr_id']}/disposition", f"{self.run_id}-{ncr['ncr_id']}"
-            await self.api.post("quality", path, body, key=key, what="decide disposition")
+            await self.api.post(
+                "quality", path, body, key=key, what="decide disposition", scope=QUALITY
+            )
         except ApiError as e:
             say(f"refused: {e}")
         self.floor.decided.add(ncr["ncr_id"])
@@ -405,10 +418,12 @@ class Driver:
             if good > 0:
                 body = {"quantity": good, "reason": reason}
                 await self.api.post("orders", path, body, method="PATCH", if_match="*",
-                                    what="accept short delivery")  # fmt: skip
+                                    what="accept short delivery", scope=ERP)  # fmt: skip
             else:
                 body = {"reason": "every piece was scrapped"}
-                await self.api.post("orders", path + "/cancel", body, what="cancel order")
+                await self.api.post(
+                    "orders", path + "/cancel", body, what="cancel order", scope=ERP
+                )
         except ApiError as e:
             say(f"refused: {e}")
         self.floor.short_since.pop(order["order_id"], None)
@@ -437,6 +452,7 @@ async def play(
     *,
     drain_hours: float = 48.0,
     ready_timeout: float = 120.0,
+    tokens: Tokens | None = None,
 ) -> Report | None:
     """Play the scenario of `settings` through `clients` (one per service) until done or stop."""
     scenario = generate(settings)
@@ -444,7 +460,7 @@ async def play(
         f"scenario seed={settings.seed}: {len(scenario.orders)} orders over {settings.days:g} "
         f"days; plant time runs x{clock.speed:g} from {clock.epoch.isoformat()}"
     )
-    api = Api(clients)
+    api = Api(clients, tokens or Tokens.from_env())
     missing = await api.wait_ready(sorted(clients), ready_timeout)
     if missing:
         say(f"not ready after {ready_timeout:g}s: {', '.join(missing)}")

@@ -42,9 +42,10 @@ def _app_factory(module: str) -> tuple[Any, Any] | None:
 
 @asynccontextmanager
 async def services(
-    server_url: str, kafka: KafkaSettings, clock: WarpedClock
+    server_url: str, kafka: KafkaSettings, clock: WarpedClock, *, signing_key: str
 ) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    """A client per running service (by name); databases are dropped afterwards."""
+    """A client per running service (by name), all checking tokens signed with `signing_key`;
+    databases are dropped afterwards."""
     async with AsyncExitStack() as stack:
         clients: dict[str, httpx.AsyncClient] = {}
         for name, module in MODULES.items():
@@ -55,9 +56,9 @@ async def services(
             database = f"t_sim_{name}_{uuid.uuid4().hex[:8]}"
             url = await create_database(server_url, database)
             stack.push_async_callback(drop_database, server_url, database)
-            app = create_app(
-                ALL_ROLES, settings=settings(database_url=url, kafka=kafka), clock=clock
-            )
+            auth = {"signing_key": signing_key}
+            config = settings(database_url=url, kafka=kafka, auth=auth)
+            app = create_app(ALL_ROLES, settings=config, clock=clock)
             await stack.enter_async_context(app.router.lifespan_context(app))
             transport = httpx.ASGITransport(app=app)
             client = httpx.AsyncClient(transport=transport, base_url=f"http://{name}", timeout=30)
