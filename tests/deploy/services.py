@@ -18,6 +18,13 @@ from mes_events.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Variables a settings class reads that production deliberately leaves unset, and why.
+LEFT_UNSET = {
+    "MES_CLOCK_EPOCH": "the simulator's faster plant clock (make up); production keeps wall time",
+    "MES_CLOCK_SPEED": "the simulator's faster plant clock",
+    "MES_CLOCK_WALL_START": "the simulator's faster plant clock",
+}
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
@@ -35,9 +42,14 @@ class ServiceSpec:
         return cls
 
     @cached_property
-    def env_vars(self) -> frozenset[str]:
+    def reads(self) -> frozenset[str]:
         """Every variable the settings class reads (upper case)."""
         return frozenset(settings_env_vars(self.settings_class))
+
+    @property
+    def env_vars(self) -> frozenset[str]:
+        """The variables a deployment must set: all it reads but those LEFT_UNSET."""
+        return self.reads - LEFT_UNSET.keys()
 
     @property
     def has_database(self) -> bool:
@@ -61,11 +73,10 @@ class ServiceSpec:
         return ROOT / "services" / self.name
 
     def load(self, env: Mapping[str, str]) -> BaseSettings:
-        """The settings this environment gives (only `env`'s variables of this service)."""
-        ours = {k: v for k, v in os.environ.items() if k.upper().startswith(self.prefix)}
+        """The settings this environment gives, whatever the test process's environment."""
         with mock.patch.dict(os.environ, {k: str(v) for k, v in env.items()}):
-            for key in ours:
-                if key not in env:
+            for key in list(os.environ):
+                if key.upper() in self.reads and key not in env:
                     del os.environ[key]
             return self.settings_class()
 

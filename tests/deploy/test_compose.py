@@ -16,10 +16,14 @@ from sqlalchemy import make_url
 
 from .compose import environment, load, published_ports
 from .images import stages
-from .services import ROOT, ServiceSpec, all_services, service_named
+from .services import LEFT_UNSET, ROOT, ServiceSpec, all_services, service_named
 
 SERVICES = all_services()
-SECRETS = {"POSTGRES_PASSWORD": "s3cret-for-the-test"}
+SECRETS = {
+    "POSTGRES_PASSWORD": "s3cret-for-the-test",
+    "MES_SIGNING_KEY": "a-signing-key-of-at-least-32-bytes-for-the-test",
+    "MES_DASHBOARD_TOKEN": "a-token-for-the-test",
+}
 INIT_SCRIPT = "deploy/postgres/init-databases.sql"
 
 
@@ -28,7 +32,11 @@ def compose() -> dict[str, Any]:
     return load(SECRETS)
 
 
-@pytest.fixture(params=SERVICES, ids=lambda s: s.name)
+def by_name(spec: ServiceSpec) -> str:
+    return spec.name
+
+
+@pytest.fixture(params=SERVICES, ids=by_name)
 def service(request: pytest.FixtureRequest) -> ServiceSpec:
     spec: ServiceSpec = request.param
     return spec
@@ -62,12 +70,16 @@ def test_builds_the_service_image_from_the_workspace_root(
 def test_sets_every_variable_the_settings_class_reads_and_no_other(
     compose: dict[str, Any], service: ServiceSpec
 ) -> None:
-    env = environment(compose["services"][service.name])
-    ours = {key for key in env if key.startswith(service.prefix)}
-    assert ours == service.env_vars, (
-        f"missing {sorted(service.env_vars - ours)}, unknown {sorted(ours - service.env_vars)}"
+    names = set(environment(compose["services"][service.name]))
+    assert names == service.env_vars, (
+        f"missing {sorted(service.env_vars - names)}, unknown {sorted(names - service.env_vars)}"
     )
     settings_of(compose, service)  # every value is valid for its field
+
+
+def test_variables_left_unset_are_still_read_by_some_service() -> None:
+    read = set().union(*(s.reads for s in SERVICES))
+    assert LEFT_UNSET.keys() <= read, "remove what no settings class reads from LEFT_UNSET"
 
 
 def test_listens_on_its_port_and_publishes_it(
@@ -84,11 +96,10 @@ def test_published_ports_are_unique(compose: dict[str, Any]) -> None:
     assert len(hosts) == len(set(hosts))
 
 
+@pytest.mark.parametrize("service", [s for s in SERVICES if s.has_database], ids=by_name)
 def test_database_is_one_the_init_script_creates(
     compose: dict[str, Any], service: ServiceSpec
 ) -> None:
-    if not service.has_database:
-        pytest.skip(f"{service.name} has no database")
     url = make_url(settings_of(compose, service).database_url)
     postgres = compose["services"]["postgres"]
     assert (url.host, url.port) == ("postgres", 5432)
@@ -107,9 +118,8 @@ def test_databases_are_not_shared(compose: dict[str, Any]) -> None:
     assert len({make_url(u).database for u in urls}) == len(urls)
 
 
+@pytest.mark.parametrize("service", [s for s in SERVICES if s.has_kafka], ids=by_name)
 def test_kafka_settings_fit_the_broker(compose: dict[str, Any], service: ServiceSpec) -> None:
-    if not service.has_kafka:
-        pytest.skip(f"{service.name} does not use Kafka")
     kafka = settings_of(compose, service).kafka
     broker = compose["services"]["kafka"]["environment"]
     advertised = [urlsplit(u).netloc for u in broker["KAFKA_ADVERTISED_LISTENERS"].split(",")]
@@ -181,3 +191,13 @@ def test_every_awaited_service_has_a_healthcheck(compose: dict[str, Any]) -> Non
         else:
             image = stages(ROOT / entry["build"]["dockerfile"])[-1]
             assert image.last("HEALTHCHECK") is not None, name
+
+
+def test_every_service_checks_tokens_with_the_same_key(compose: dict[str, Any]) -> None:
+    auth = [
+        settings_of(compose, s).auth for s in SERVICES if "auth" in s.settings_class.model_fields
+    ]
+    assert auth, "no service reads auth settings"
+    assert all(a.enabled for a in auth)
+    assert len({a.signing_key.get_secret_value() for a in auth}) == 1  # one token, every API
+    assert len({a.audience for a in auth}) == 1

@@ -264,3 +264,10 @@ def test_labels_name_the_service(rendered: Manifests) -> None:
     for w in rendered.workloads:
         assert w.labels[NAME_LABEL] == w.service.name
         assert w.deployment["spec"]["selector"]["matchLabels"].items() <= w.labels.items()
+
+
+def test_every_service_checks_tokens_with_the_same_key(rendered: Manifests) -> None:
+    auth = [w.settings().auth for w in rendered.workloads if w.service.has_roles]
+    assert auth and all(a.enabled for a in auth)
+    assert len({a.signing_key.get_secret_value() for a in auth}) == 1  # one token, every API
+    assert len({a.audience for a in auth}) == 1
