@@ -14,7 +14,7 @@ from mes_simulator.rest.api import Api, ApiError
 from mes_simulator.scenario import Scenario
 
 if TYPE_CHECKING:
-    from mes_simulator.rest.driver import Floor
+    from mes_simulator.rest.floor import Floor
 
 
 @dataclass
