@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy import text
 
 from mes_events import topics
+from mes_events.auth import READ
 from mes_events.catalog.orders import OrderReceived
 from mes_events.catalog.scheduler import JobCompleted
 from mes_events.db import create_database, drop_database, make_engine, migrate
@@ -33,6 +34,7 @@ from mes_events.relay import Relay
 from mes_events.service import Role
 from mes_events.settings import KafkaSettings
 from mes_events.store import EventStore, Metadata
+from mes_events.testing.auth import auth_settings, bearer
 from mes_events.testing.benchdb import percentile, server_url
 from mes_events.testing.plugin import STORE_MIGRATIONS
 from mes_events.uow import UnitOfWork
@@ -128,7 +130,8 @@ async def reserve_over_broker(url: str, placed: list[OrderReceived], kafka: Kafk
     stop = asyncio.Event()
     relay = Relay("orders", topics.ORDERS, store, engine, kafka)
     relay_task = asyncio.create_task(relay.run(stop))
-    app = create_app(frozenset({Role.CONSUMER}), settings=Settings(database_url=url, kafka=kafka))
+    settings = Settings(database_url=url, kafka=kafka, auth=auth_settings())
+    app = create_app(frozenset({Role.CONSUMER}), settings=settings)
     try:
         async with app.router.lifespan_context(app):
             warm, *rest = placed
@@ -190,11 +193,14 @@ async def genealogy(url: str, n: int) -> tuple[float, list[float], list[float]]:
                 await handle(conn, jobs_src.envelope(f"GJ{k}", done))  # fmt: skip
     setup_rate = 2 * n / (time.perf_counter() - started)
     await close(inv)
-    app = create_app(frozenset({Role.API}), settings=Settings(database_url=url))
+    settings = Settings(database_url=url, auth=auth_settings())
+    app = create_app(frozenset({Role.API}), settings=settings)
     lot_ms, order_ms = [], []
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as c,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://b", headers=bearer(READ)
+        ) as c,
     ):
         for i in range(25):
             t = time.perf_counter()

@@ -27,8 +27,10 @@ import asyncpg
 import orjson
 from fastapi import FastAPI
 
+from mes_events.auth import ORDERS_WRITE
 from mes_events.db import asyncpg_dsn, create_database, drop_database, migrate
 from mes_events.service import Role
+from mes_events.testing.auth import TEST_SIGNING_KEY, token
 from mes_events.testing.benchdb import percentile, server_url
 from mes_orders.testing import order_body
 
@@ -63,13 +65,15 @@ def free_port() -> int:
 
 # The same sample order the orders tests post, with a placeholder reference.
 BODY = orjson.dumps(order_body("@REF@"))
+# Signed in as the ERP integration: each request pays for checking its token, as in production.
+AUTHORIZATION = f"Authorization: Bearer {token(ORDERS_WRITE, subject='erp')}\r\n"
 
 
 def request_bytes(ref: str) -> bytes:
     body = BODY.replace(b"@REF@", ref.encode())
     head = (
         f"POST /orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"{AUTHORIZATION}Content-Length: {len(body)}\r\n\r\n"
     ).encode()
     return head + body
 
@@ -195,7 +199,11 @@ async def raw_rate(url: str, seconds: float, concurrency: int) -> dict[str, floa
 
 
 def start_server(factory: str, workers: int, port: int, url: str) -> subprocess.Popen[bytes]:
-    env = os.environ | {"ORDERS_DATABASE_URL": url, "PYTHONPATH": str(HERE)}
+    env = os.environ | {
+        "ORDERS_DATABASE_URL": url,
+        "ORDERS_AUTH__SIGNING_KEY": TEST_SIGNING_KEY,
+        "PYTHONPATH": str(HERE),
+    }
     cmd = [
         sys.executable,
         "-m",

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -239,6 +240,8 @@ async def test_poison_and_malformed_messages_go_to_dlq_and_the_rest_is_processed
         ).all()
     assert versions == [1, 2, 4, 5]
     assert consumer.counts[Outcome.DEAD_LETTER] == 3
+    labels = {"consumer": name, "topic": t}
+    assert REGISTRY.get_sample_value("mes_consumer_dead_letters_total", labels) == 3
     poisoned = [d for d in dead if d.event_id is not None]
     malformed = [d for d in dead if d.event_id is None]
     assert [d.event_id for d in poisoned] == [str(poison_id)]

@@ -12,11 +12,13 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from mes_events.auth import ADMIN
 from mes_events.db import create_database
 from mes_events.errors import NotFound
 from mes_events.service import ServiceRuntime, build_app
 from mes_events.settings import KafkaSettings, ServiceSettings
 from mes_events.store import Metadata
+from mes_events.testing.auth import auth_settings, bearer
 from mes_events.testing.events import Counted
 from mes_events.testing.plugin import STORE_MIGRATIONS
 
@@ -54,13 +56,17 @@ async def test_runtime_migrates_serves_and_relays(
     pg_server_url: str, kafka_settings: KafkaSettings
 ) -> None:
     url = await create_database(pg_server_url, f"t_runtime_{uuid.uuid4().hex[:8]}")
-    settings = ServiceSettings(service="orders", database_url=url, kafka=kafka_settings)
+    settings = ServiceSettings(
+        service="orders", database_url=url, kafka=kafka_settings, auth=auth_settings()
+    )
     runtime = ServiceRuntime(settings, STORE_MIGRATIONS)
     app = build_app(runtime, title="counter", routers=[router])
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+        httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=bearer(ADMIN)
+        ) as client,
     ):
         assert (await client.get("/healthz")).status_code == 200
         assert (await client.get("/readyz")).json() == {"status": "ready"}

@@ -12,15 +12,18 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from mes_events.auth import READ
 from mes_events.service import Role, ServiceRuntime, build_app
 from mes_events.settings import ServiceSettings
 from mes_events.sse import STREAM_PATH, format_id, parse_id
 from mes_events.store import Cursor
+from mes_events.testing.auth import auth_settings, bearer
 from mes_events.testing.events import Counted, Renamed, meta
 from mes_events.testing.plugin import STORE_MIGRATIONS
 from mes_events.testing.sse_client import Message, read_messages, serving
 
 pytestmark = pytest.mark.integration
+READER = bearer(READ, subject="dashboard")
 
 
 @dataclass
@@ -39,7 +42,9 @@ class Served:
 
 @pytest.fixture(scope="module")
 async def served(store_db_url: str) -> AsyncIterator[Served]:
-    settings = ServiceSettings(service="streamtest", database_url=store_db_url)
+    settings = ServiceSettings(
+        service="streamtest", database_url=store_db_url, auth=auth_settings()
+    )
     runtime = ServiceRuntime(settings, STORE_MIGRATIONS, roles=frozenset({Role.API}))
     app = build_app(runtime, title="stream test")
     async with serving(app) as url:
@@ -66,7 +71,7 @@ async def test_reconnect_with_last_event_id_gets_exactly_the_missed_events(
     served: Served,
 ) -> None:
     async with (
-        httpx.AsyncClient(base_url=served.url, timeout=10) as client,
+        httpx.AsyncClient(base_url=served.url, timeout=10, headers=READER) as client,
         client.stream("GET", STREAM_PATH) as first,
     ):
         assert first.headers["content-type"].startswith("text/event-stream")
@@ -85,7 +90,7 @@ async def test_reconnect_with_last_event_id_gets_exactly_the_missed_events(
     await served.append("r-1", Counted(n=5))
 
     async with (
-        httpx.AsyncClient(base_url=served.url, timeout=10) as client,
+        httpx.AsyncClient(base_url=served.url, timeout=10, headers=READER) as client,
         client.stream("GET", STREAM_PATH, headers={"Last-Event-ID": last_id}) as resumed,
     ):
         messages = read_messages(resumed)
@@ -102,7 +107,7 @@ async def test_resume_after_a_late_commit_with_a_lower_position(served: Served) 
     """Why the id is the whole cursor: a position alone would skip the late commit's event."""
     engine = served.runtime.engine
     async with (
-        httpx.AsyncClient(base_url=served.url, timeout=10) as client,
+        httpx.AsyncClient(base_url=served.url, timeout=10, headers=READER) as client,
         client.stream("GET", STREAM_PATH, params={"subject": ["late", "early"]}) as stream,
         engine.connect() as late,
     ):
@@ -119,7 +124,7 @@ async def test_resume_after_a_late_commit_with_a_lower_position(served: Served) 
     assert positions["early"] < positions["late"], "the scenario needs the lower position"
 
     async with (
-        httpx.AsyncClient(base_url=served.url, timeout=10) as client,
+        httpx.AsyncClient(base_url=served.url, timeout=10, headers=READER) as client,
         client.stream(
             "GET",
             STREAM_PATH,
@@ -136,7 +141,7 @@ async def test_filters_by_type_and_subject_and_keep_the_resume_point_moving(
 ) -> None:
     params = {"type": ["test.Renamed"], "subject": ["f-1"]}
     async with (
-        httpx.AsyncClient(base_url=served.url, timeout=10) as client,
+        httpx.AsyncClient(base_url=served.url, timeout=10, headers=READER) as client,
         client.stream("GET", STREAM_PATH, params=params) as stream,
     ):
         messages = read_messages(stream)
@@ -162,7 +167,7 @@ async def test_filters_by_type_and_subject_and_keep_the_resume_point_moving(
 async def test_bad_resume_ids_and_unknown_types_are_422_naming_the_field(
     served: Served,
 ) -> None:
-    async with httpx.AsyncClient(base_url=served.url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=served.url, timeout=10, headers=READER) as client:
         bad_header = await client.get(STREAM_PATH, headers={"Last-Event-ID": "42"})
         bad_query = await client.get(STREAM_PATH, params={"after": "x-1"})
         bad_type = await client.get(STREAM_PATH, params={"type": "test.Nope"})
@@ -176,7 +181,7 @@ async def test_bad_resume_ids_and_unknown_types_are_422_naming_the_field(
 async def test_backlog_starts_that_many_events_back(served: Served) -> None:
     await served.append("b-1", Counted(n=1), Counted(n=2), Counted(n=3))
     async with (
-        httpx.AsyncClient(base_url=served.url, timeout=10) as client,
+        httpx.AsyncClient(base_url=served.url, timeout=10, headers=READER) as client,
         client.stream("GET", STREAM_PATH, params={"backlog": 2}) as stream,
     ):
         got = await take(read_messages(stream), 2)
@@ -196,7 +201,9 @@ async def test_a_slow_client_is_told_to_resume_while_the_service_keeps_answering
     loop = asyncio.get_running_loop()
     await loop.sock_connect(slow, (host, int(port)))
     await loop.sock_sendall(
-        slow, f"GET {STREAM_PATH}?subject=s-1 HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        slow,
+        f"GET {STREAM_PATH}?subject=s-1 HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: {READER['Authorization']}\r\n\r\n".encode(),
     )
     head = await loop.sock_recv(slow, 1024)
     assert b"200" in head.split(b"\r\n", 1)[0]
@@ -206,7 +213,7 @@ async def test_a_slow_client_is_told_to_resume_while_the_service_keeps_answering
                 await asyncio.sleep(0.01)
         tail.buffer_size = 1_000  # the fast client's buffer
         async with (
-            httpx.AsyncClient(base_url=served.url, timeout=10) as client,
+            httpx.AsyncClient(base_url=served.url, timeout=10, headers=READER) as client,
             client.stream("GET", STREAM_PATH, params={"subject": "s-1"}) as fast,
         ):
             total = 0
@@ -234,7 +241,7 @@ async def test_a_slow_client_is_told_to_resume_while_the_service_keeps_answering
 
     # The resume id picks up exactly where the slow client stopped.
     async with (
-        httpx.AsyncClient(base_url=served.url, timeout=10) as client,
+        httpx.AsyncClient(base_url=served.url, timeout=10, headers=READER) as client,
         client.stream(
             "GET", STREAM_PATH, params={"subject": "s-1"}, headers={"Last-Event-ID": resume_id}
         ) as resumed,

@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from mes_events.auth import ADMIN
 from mes_events.db import drop_database, make_engine
 from mes_events.service import Role
 from mes_events.store import EventStore
+from mes_events.testing.auth import auth_settings, bearer
 from mes_events.testing.plugin import fresh_database
 from mes_events.uow import UnitOfWork
 from mes_inventory.application.context import Inventory
@@ -36,10 +38,14 @@ async def inv(db_url: str) -> AsyncIterator[Inventory]:
 
 @pytest.fixture(scope="module")
 async def client(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(frozenset({Role.API}), settings=Settings(database_url=db_url))
+    """The API, called by a manager (`admin`: every route; test_access.py checks each scope)."""
+    settings = Settings(database_url=db_url, auth=auth_settings())
+    app = create_app(frozenset({Role.API}), settings=settings)
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as c,
+        httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=bearer(ADMIN, subject="manager")
+        ) as c,
     ):
         yield c

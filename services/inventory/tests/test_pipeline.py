@@ -14,12 +14,14 @@ import pytest
 from sqlalchemy import text
 
 from mes_events import topics
+from mes_events.auth import ORDERS_WRITE
 from mes_events.catalog.scheduler import JobCompleted
 from mes_events.db import create_database, drop_database, make_engine, migrate
 from mes_events.registry import DomainEvent
 from mes_events.relay import Relay
 from mes_events.settings import KafkaSettings
 from mes_events.store import EventStore, Metadata
+from mes_events.testing.auth import auth_settings, bearer
 from mes_events.testing.plugin import STORE_MIGRATIONS
 from mes_events.uow import UnitOfWork
 from mes_inventory.config import Settings
@@ -71,12 +73,14 @@ async def test_orders_and_jobs_over_the_broker_reserve_and_consume(
         await migrate(url, STORE_MIGRATIONS)
     orders = Producer("orders", urls["orders"], kafka_settings)
     jobs = Producer("scheduler", urls["sched"], kafka_settings)
-    app = create_app(settings=Settings(database_url=db_url, kafka=kafka_settings))
+    settings = Settings(database_url=db_url, kafka=kafka_settings, auth=auth_settings())
+    app = create_app(settings=settings)
     transport = httpx.ASGITransport(app=app)
+    erp = bearer(ORDERS_WRITE, subject="erp")
     try:
         async with (
             app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+            httpx.AsyncClient(transport=transport, base_url="http://test", headers=erp) as client,
         ):
             at = (T0 + timedelta(days=1)).isoformat()
             r = await client.post("/receipts", json={"material_id": f"M-{tag}", "lot_id":

@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from mes_events.auth import QUALITY_WRITE
 from mes_events.db import drop_database, make_engine
 from mes_events.service import Role
 from mes_events.store import EventStore
+from mes_events.testing.auth import auth_settings, bearer
 from mes_events.testing.plugin import fresh_database
 from mes_events.uow import UnitOfWork
 from mes_quality.application.context import Quality
@@ -42,11 +44,14 @@ async def q(db_url: str, clock: FakeClock) -> AsyncIterator[Quality]:
 
 @pytest.fixture(scope="module")
 async def client(db_url: str, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
-    """The API alone (no relay or consumer, so no broker), on the same database and clock."""
-    app = create_app(frozenset({Role.API}), settings=Settings(database_url=db_url), clock=clock)
+    """The API alone (no relay or consumer, so no broker), on the same database and clock,
+    called by an inspector (`quality:write`)."""
+    settings = Settings(database_url=db_url, auth=auth_settings())
+    app = create_app(frozenset({Role.API}), settings=settings, clock=clock)
     transport = httpx.ASGITransport(app=app)
+    inspector = bearer(QUALITY_WRITE, subject="inspector")
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as c,
+        httpx.AsyncClient(transport=transport, base_url="http://test", headers=inspector) as c,
     ):
         yield c

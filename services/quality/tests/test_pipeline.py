@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from mes_events import topics
+from mes_events.auth import QUALITY_WRITE
 from mes_events.catalog.quality import DispositionDecided, NonconformanceRaised, Rework
 from mes_events.db import create_database, drop_database, make_engine, migrate
 from mes_events.envelope import EventEnvelope
@@ -20,6 +21,7 @@ from mes_events.registry import DomainEvent
 from mes_events.relay import Relay
 from mes_events.settings import KafkaSettings
 from mes_events.store import EventStore, Metadata
+from mes_events.testing.auth import auth_settings, bearer
 from mes_events.testing.plugin import STORE_MIGRATIONS
 from mes_events.uow import UnitOfWork
 from mes_quality.config import Settings
@@ -91,13 +93,17 @@ async def test_job_before_order_then_ncr_and_rework_over_the_broker(
         await migrate(url, STORE_MIGRATIONS)
     orders = Producer("orders", urls["orders"], kafka_settings)
     jobs = Producer("scheduler", urls["sched"], kafka_settings)
-    app = create_app(settings=Settings(database_url=db_url, kafka=kafka_settings))
+    settings = Settings(database_url=db_url, kafka=kafka_settings, auth=auth_settings())
+    app = create_app(settings=settings)
     transport = httpx.ASGITransport(app=app)
+    inspector = bearer(QUALITY_WRITE, subject="inspector")
     o = f"SO-{tag}"
     try:
         async with (
             app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+            httpx.AsyncClient(
+                transport=transport, base_url="http://test", headers=inspector
+            ) as client,
         ):
             # The completion travels first: quality holds it until the order's plan arrives.
             completed = await jobs.publish(f"J-{tag}", job(o, f"J-{tag}", good=40))

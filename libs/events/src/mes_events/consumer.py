@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,13 +13,16 @@ from typing import Any, TypeAlias
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mes_events import tracing
 from mes_events.envelope import EventEnvelope, MalformedMessage
 from mes_events.kafka import ensure_topics, make_consumer, make_producer
+from mes_events.logs import bound
 from mes_events.settings import KafkaSettings
 from mes_events.supervise import run_until_stopped
 from mes_events.uow import UnitOfWork
@@ -30,6 +34,15 @@ Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 OUTCOMES = Counter(
     "mes_consumer_messages_total", "consumed messages by outcome", ["consumer", "outcome"]
+)
+DEAD_LETTERS = Counter(
+    "mes_consumer_dead_letters_total", "records sent to a dead-letter topic", ["consumer", "topic"]
+)
+LAG = Gauge(
+    "mes_consumer_lag_messages",
+    "messages of the topic not yet consumed: high watermark minus position, summed over the"
+    " assigned partitions",
+    ["consumer", "topic"],
 )
 
 
@@ -136,9 +149,27 @@ class ConsumerRunner:
                     await self.handle_batch([r for rs in batches.values() for r in rs], producer)
                     # After the database commits: a crash in between only redelivers.
                     await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
+                await self._measure_lag(consumer)
         finally:
             await consumer.stop()
             await producer.stop()
+
+    async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """Set the lag gauge: what the broker holds beyond what this member has consumed.
+
+        Right after the commit above, the position is the committed offset; partitions not
+        fetched from yet (no high watermark known) are left out.
+        """
+        lag = dict.fromkeys(self.topics, 0)
+        for tp in consumer.assignment():
+            try:
+                highwater = consumer.highwater(tp)
+                if highwater is not None:
+                    lag[tp.topic] = lag.get(tp.topic, 0) + highwater - await consumer.position(tp)
+            except (AssertionError, IllegalStateError):
+                continue  # revoked by a rebalance meanwhile
+        for topic, messages in lag.items():
+            LAG.labels(self.name, topic).set(max(messages, 0))
 
     async def handle_batch(self, records: Sequence[Record], producer: AIOKafkaProducer) -> None:
         """Apply records in one transaction; on failure, one by one with retries and DLQ."""
@@ -196,13 +227,25 @@ class ConsumerRunner:
                 )
                 outcomes.append(Outcome.GAP)
                 continue
-            await self.handler(conn, env)
+            with self._context(env):
+                await self.handler(conn, env)
             versions[key] = env.stream_version
             touched[key] = env
             outcomes.append(Outcome.APPLIED)
         if touched:
             await conn.execute(_TRACK, [self._track_row(e) for e in touched.values()])
         return outcomes
+
+    def _context(self, env: EventEnvelope) -> contextlib.AbstractContextManager[None]:
+        """The handler runs in a child span of the event's trace, its logs bound to the chain;
+        events it appends carry that span (Metadata's default traceparent)."""
+        return bound(
+            env.correlation_id,
+            tracing.continue_from(env.traceparent),
+            consumer=self.name,
+            event_id=str(env.event_id),
+            event_type=env.event_type,
+        )
 
     def _track_row(self, env: EventEnvelope) -> dict[str, Any]:
         return {
@@ -215,26 +258,26 @@ class ConsumerRunner:
 
     async def _apply_alone(self, p: _Parsed, producer: AIOKafkaProducer) -> Outcome:
         assert p.envelope is not None
+        with self._context(p.envelope):
+            return await self._retry_or_dead_letter(p, p.envelope, producer)
+
+    async def _retry_or_dead_letter(
+        self, p: _Parsed, envelope: EventEnvelope, producer: AIOKafkaProducer
+    ) -> Outcome:
         error = ""
         for attempt in range(1, self.kafka.max_attempts + 1):
             try:
                 async with self.uow.transaction() as conn:
-                    return (await self._apply(conn, [p.envelope]))[0]
+                    return (await self._apply(conn, [envelope]))[0]
             except Exception as exc:
                 error = "".join(traceback.format_exception_only(exc)).strip()
-                log.warning(
-                    "consumer.attempt_failed",
-                    consumer=self.name,
-                    attempt=attempt,
-                    event_id=str(p.envelope.event_id),
-                    error=error,
-                )
+                log.warning("consumer.attempt_failed", attempt=attempt, error=error)
                 await asyncio.sleep(self.retry_backoff_s * attempt)
         await self._dead_letter(p, producer, error)
         # The stream moves on past the dead-lettered event, or its later events would wait
         # for it forever; the DLQ keeps it for a person to look at and replay.
         async with self.uow.transaction() as conn:
-            await conn.execute(_TRACK, [self._track_row(p.envelope)])
+            await conn.execute(_TRACK, [self._track_row(envelope)])
         return Outcome.DEAD_LETTER
 
     async def _dead_letter(self, p: _Parsed, producer: AIOKafkaProducer, error: str) -> None:
@@ -268,6 +311,7 @@ class ConsumerRunner:
             await (
                 await producer.send(dlq_topic(r.topic), value=r.value, key=r.key, headers=headers)
             )
+        DEAD_LETTERS.labels(self.name, r.topic).inc()
         if p.envelope is None:
             self._count(Outcome.DEAD_LETTER)
         log.error(

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import orjson
 
+from mes_events import tracing
 from mes_events.registry import REGISTRY, DomainEvent
 from mes_events.upcasting import upcast
 
@@ -32,6 +33,9 @@ H_STREAM_TYPE, H_STREAM_VERSION, H_SCHEMA_VERSION = (
 )
 H_CORRELATION, H_CAUSATION, H_POSITION = "ce_correlationid", "ce_causationid", "ce_position"
 H_CONTENT_TYPE = "content-type"
+# W3C Trace Context travels under its own name, as OpenTelemetry's Kafka instrumentations
+# expect, rather than as a `ce_` attribute.
+H_TRACEPARENT = tracing.HEADER
 
 REQUIRED_HEADERS = (H_ID, H_SOURCE, H_TYPE, H_SPEC, H_TIME, H_SUBJECT, H_STREAM_VERSION)
 
@@ -58,6 +62,7 @@ class EventEnvelope:
     causation_id: UUID | None
     data: dict[str, Any] = field(repr=False)
     position: int | None = None
+    traceparent: str | None = None
 
     def payload(self) -> DomainEvent:
         """The payload as the current version of its model (upcast on read, tolerant of extras)."""
@@ -85,6 +90,8 @@ class EventEnvelope:
             pairs.append((H_CAUSATION, str(self.causation_id)))
         if self.position is not None:
             pairs.append((H_POSITION, str(self.position)))
+        if self.traceparent is not None:
+            pairs.append((H_TRACEPARENT, self.traceparent))
         return [(k, v.encode()) for k, v in pairs]
 
     def value(self) -> bytes:
@@ -124,6 +131,13 @@ class EventEnvelope:
                 causation_id=UUID(h[H_CAUSATION]) if h.get(H_CAUSATION) else None,
                 data=data,
                 position=int(h[H_POSITION]) if h.get(H_POSITION) else None,
+                # A malformed traceparent loses the trace, never the event.
+                traceparent=_valid_traceparent(h.get(H_TRACEPARENT)),
             )
         except ValueError as exc:
             raise MalformedMessage(f"bad attribute value: {exc}") from exc
+
+
+def _valid_traceparent(raw: str | None) -> str | None:
+    parsed = tracing.TraceParent.parse(raw)
+    return None if parsed is None else str(parsed)

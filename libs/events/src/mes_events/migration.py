@@ -25,6 +25,19 @@ def upgrade_event_store() -> None:
     metadata.create_all(bind, tables=[metadata.tables[name] for name in STORE_TABLES])
 
 
+def upgrade_event_store_traceparent() -> None:
+    """Add `stored_event.traceparent` to stores created before it existed.
+
+    A store created since then already has it (`upgrade_event_store` creates the current
+    table), hence IF NOT EXISTS: every service's chain runs this once, whenever it was created.
+    """
+    op.execute("ALTER TABLE stored_event ADD COLUMN IF NOT EXISTS traceparent text")
+
+
+def downgrade_event_store_traceparent() -> None:
+    op.execute("ALTER TABLE stored_event DROP COLUMN IF EXISTS traceparent")
+
+
 def downgrade_event_store() -> None:
     bind = op.get_bind()
     metadata.drop_all(bind, tables=[metadata.tables[name] for name in STORE_TABLES])

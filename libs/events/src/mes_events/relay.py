@@ -23,6 +23,7 @@ log = structlog.get_logger("mes.relay")
 PUBLISHED = Counter("mes_relay_published_total", "events published by the relay", ["relay"])
 REPUBLISHES = Counter("mes_relay_restarts_total", "relay restarts from a checkpoint", ["relay"])
 POSITION = Gauge("mes_relay_position", "store position of the last published event", ["relay"])
+LAG = Gauge("mes_relay_lag_events", "stored events the relay has not published yet", ["relay"])
 
 _LOAD = text(
     "SELECT tx_id, position FROM relay_checkpoint WHERE relay = :relay AND broker_id = :broker"
@@ -39,6 +40,11 @@ _SAVE = text(
 _REWIND = text("DELETE FROM relay_checkpoint WHERE relay = :relay")
 _FIRST_AT = text("SELECT min(tx_id::text::bigint) FROM stored_event WHERE position >= :position")
 _LOCK = text("SELECT pg_try_advisory_lock(hashtext(:name))")
+# Counted, not `max(position) - position`: positions have gaps (rolled-back appends) and are
+# not in the relay's (tx_id, position) order.
+_UNPUBLISHED = text(
+    "SELECT count(*) FROM stored_event WHERE (tx_id, position) > (CAST(:tx_id AS xid8), :position)"
+)
 
 
 @dataclass
@@ -46,6 +52,7 @@ class _Progress:
     cursor: Cursor
     unsaved: int = 0
     saved_at: float = field(default_factory=time.monotonic)
+    lag_measured_at: float = 0.0
 
 
 @dataclass
@@ -63,6 +70,7 @@ class Relay:
     # While a concurrent transaction holds rows back, look again soon.
     held_back_poll_s: float = 0.002
     checkpoint_every_s: float = 0.25
+    lag_every_s: float = 1.0
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -113,6 +121,8 @@ class Relay:
                 not held_back or time.monotonic() - progress.saved_at > self.checkpoint_every_s
             ):
                 await self._save(broker, progress)
+            if time.monotonic() - progress.lag_measured_at >= self.lag_every_s:
+                await self._measure_lag(progress)
             if held_back:
                 await asyncio.sleep(self.held_back_poll_s)
                 continue
@@ -144,6 +154,16 @@ class Relay:
             POSITION.labels(self.name).set(page.next.position)
             if page.held_back or len(page.events) < self.batch_size:
                 return page.held_back
+
+    async def unpublished(self, after: Cursor) -> int:
+        """How many stored events come after `after` in the relay's order."""
+        async with self._reads.connect() as conn:
+            params = {"tx_id": after.tx_id, "position": after.position}
+            return int((await conn.execute(_UNPUBLISHED, params)).scalar_one())
+
+    async def _measure_lag(self, progress: _Progress) -> None:
+        LAG.labels(self.name).set(await self.unpublished(progress.cursor))
+        progress.lag_measured_at = time.monotonic()
 
     async def _save(self, broker: str, progress: _Progress) -> None:
         """Record how far the relay got. Saving lazily only risks republishing, never a gap."""

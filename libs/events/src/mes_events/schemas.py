@@ -87,8 +87,12 @@ def headers_schema() -> Json:
         ce.H_CAUSATION: _string("Id of the event that caused this one.", format="uuid"),
         ce.H_POSITION: _string("Position in the producer's event store.", pattern="^[0-9]+$"),
         ce.H_CONTENT_TYPE: _string("Media type of the value.", const=ce.CONTENT_TYPE),
+        ce.H_TRACEPARENT: _string(
+            "W3C Trace Context of the span that appended the event.",
+            pattern="^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        ),
     }
-    optional = {ce.H_CAUSATION, ce.H_POSITION}
+    optional = {ce.H_CAUSATION, ce.H_POSITION, ce.H_TRACEPARENT}
     return {
         "type": "object",
         "description": "CloudEvents 1.0 attributes as Kafka headers (binary content mode).",

@@ -18,17 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from mes_events.auth import TokenVerifier, authorize
 from mes_events.consumer import ConsumerRunner, Handler
 from mes_events.db import make_engine, migrate
 from mes_events.errors import DomainError, NotFound, PreconditionFailed
+from mes_events.logs import configure_logging
 from mes_events.projection import Projection, ProjectionRunner
 from mes_events.relay import Relay
+from mes_events.request_context import RequestContext
 from mes_events.settings import ServiceSettings
 from mes_events.sse import mount_event_stream
 from mes_events.store import ConcurrencyError, EventStore
@@ -134,7 +137,16 @@ def _error(status: int, exc: Exception) -> JSONResponse:
 
 
 def build_app(runtime: ServiceRuntime, *, title: str, routers: Sequence[Any] = ()) -> FastAPI:
-    """The service's FastAPI app: its routers plus health, readiness, metrics, error mapping."""
+    """The service's FastAPI app: its routers plus health, readiness, metrics, error mapping.
+
+    Every router and the event stream sit behind bearer tokens (`mes_events.auth`); the
+    probes and /metrics stay open. Each request gets its correlation id, trace and timing
+    (`mes_events.request_context`).
+    """
+    settings = runtime.settings
+    verifier = TokenVerifier.from_settings(
+        settings.auth, env_prefix=str(settings.model_config.get("env_prefix") or "")
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -154,9 +166,13 @@ def build_app(runtime: ServiceRuntime, *, title: str, routers: Sequence[Any] = (
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.token_verifier = verifier
+    app.state.default_scopes = {}
+    guarded = [Depends(authorize)]
     for router in routers:
-        app.include_router(router)
-    event_tail = mount_event_stream(app, runtime.store, runtime.engine)
+        app.include_router(router, dependencies=guarded)
+    event_tail = mount_event_stream(app, runtime.store, runtime.engine, dependencies=guarded)
+    app.add_middleware(RequestContext, service=settings.service)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -208,6 +224,7 @@ def serve(
     )
     args = parser.parse_args(argv)
     roles = frozenset(Role(r) for r in args.role) if args.role else ALL_ROLES
+    configure_logging()
     app = app_factory(roles)
     if Role.API in roles:
         # uvloop and httptools: on the default loop the trivial endpoint fell from ~20,000 to
@@ -219,6 +236,7 @@ def serve(
             loop="uvloop",
             http="httptools",
             log_level="warning",
+            log_config=None,  # uvicorn's records go through configure_logging's JSON too
         )
         return
 

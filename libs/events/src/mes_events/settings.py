@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +23,15 @@ class KafkaSettings(BaseModel):
     max_attempts: int = Field(3, ge=1, description="handler attempts before a message goes to DLQ")
 
 
+class AuthSettings(BaseModel):
+    """Bearer tokens of the API: HS256 JWTs signed with `signing_key` (mes_events.auth)."""
+
+    enabled: bool = Field(True, description="false lets every request in as admin (tests only)")
+    # RFC 7518 3.2: an HS256 key at least as long as the hash, 32 bytes.
+    signing_key: SecretStr | None = Field(None, min_length=32)
+    audience: str = Field("mes", min_length=1, description="the `aud` tokens must carry")
+
+
 class ServiceSettings(BaseSettings):
     """Database, broker and HTTP settings; env vars like ORDERS_DATABASE_URL, ORDERS_KAFKA__…"""
 
@@ -31,6 +40,7 @@ class ServiceSettings(BaseSettings):
     service: str = "events"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/mes_events"
     kafka: KafkaSettings = KafkaSettings()
+    auth: AuthSettings = AuthSettings()
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     relay_batch_size: int = Field(1_000, ge=1)

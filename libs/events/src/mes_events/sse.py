@@ -21,7 +21,7 @@ already sent (docs/decisions.md). The full cursor resumes exactly: nothing misse
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -76,7 +76,7 @@ def cloudevent(env: EventEnvelope) -> dict[str, Any]:
         data, version = upcast(env.event_type, version, data, current), current
     except UnknownEventType:
         pass  # a type this process does not know travels as stored
-    return {
+    event: dict[str, Any] = {
         "specversion": SPEC_VERSION,
         "id": str(env.event_id),
         "source": env.source,
@@ -91,6 +91,9 @@ def cloudevent(env: EventEnvelope) -> dict[str, Any]:
         "causationid": None if env.causation_id is None else str(env.causation_id),
         "data": data,
     }
+    if env.traceparent is not None:  # the CloudEvents distributed-tracing extension
+        event["traceparent"] = env.traceparent
+    return event
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +199,11 @@ async def _end_streams_on(shutdown: anyio.Event, tail: StoreTail) -> None:
     await tail.close()
 
 
-def mount_event_stream(app: FastAPI, store: EventStore, engine: AsyncEngine) -> StoreTail:
+def mount_event_stream(
+    app: FastAPI, store: EventStore, engine: AsyncEngine, *, dependencies: Sequence[Any] = ()
+) -> StoreTail:
     """Serve `GET /events/stream` from `store`; the caller closes the returned tail on shutdown."""
     tail = StoreTail(store, engine)
     app.state.event_tail = tail
-    app.include_router(router)
+    app.include_router(router, dependencies=list(dependencies))
     return tail

@@ -15,9 +15,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mes_events import tracing
 from mes_events.envelope import EventEnvelope
 from mes_events.registry import DomainEvent
-from mes_events.uow import APPENDED, driver_of
+from mes_events.uow import driver_of, note_appended
 
 
 class ConcurrencyError(Exception):
@@ -63,6 +64,9 @@ class Metadata:
     occurred_at: datetime
     correlation_id: UUID
     causation_id: UUID | None = None
+    # W3C traceparent of the span appending the events: by default the current one (the
+    # request's or the consumed event's), so handlers carry the trace without passing it on.
+    traceparent: str | None = field(default_factory=tracing.current_header)
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -77,7 +81,7 @@ START = Cursor()
 
 _COLUMNS = (
     "position, tx_id, event_id, event_type, schema_version, stream_type, stream_id,"
-    " stream_version, data, occurred_at, correlation_id, causation_id"
+    " stream_version, data, occurred_at, correlation_id, causation_id, traceparent"
 )
 
 # One round trip: the head check and the insert happen in a single statement. The head check
@@ -91,9 +95,11 @@ _APPEND = text(
         WHERE stream_id = :stream_id ORDER BY stream_version DESC LIMIT 1
     )
     INSERT INTO stored_event (event_id, stream_type, stream_id, stream_version, event_type,
-                              schema_version, data, occurred_at, correlation_id, causation_id)
+                              schema_version, data, occurred_at, correlation_id, causation_id,
+                              traceparent)
     SELECT e.event_id, :stream_type, :stream_id, :expected + e.n::int, e.event_type,
-           e.schema_version, e.data::jsonb, :occurred_at, :correlation_id, :causation_id
+           e.schema_version, e.data::jsonb, :occurred_at, :correlation_id, :causation_id,
+           :traceparent
     FROM unnest(CAST(:event_ids AS uuid[]), CAST(:event_types AS text[]),
                 CAST(:schema_versions AS int[]), CAST(:datas AS text[]))
          WITH ORDINALITY AS e(event_id, event_type, schema_version, data, n)
@@ -117,6 +123,7 @@ _APPEND_DRIVER = (
     .replace(":event_types", "$8")
     .replace(":schema_versions", "$9")
     .replace(":datas", "$10")
+    .replace(":traceparent", "$11")
 )
 
 # Many streams in one statement (group commit): the same head check per stream, each batch row
@@ -126,9 +133,10 @@ _APPEND_MANY = """
         SELECT * FROM unnest(CAST($1 AS text[]), CAST($2 AS text[]), CAST($3 AS int[]),
                              CAST($4 AS int[]), CAST($5 AS uuid[]), CAST($6 AS text[]),
                              CAST($7 AS int[]), CAST($8 AS text[]), CAST($9 AS timestamptz[]),
-                             CAST($10 AS uuid[]), CAST($11 AS uuid[]))
+                             CAST($10 AS uuid[]), CAST($11 AS uuid[]), CAST($12 AS text[]))
         WITH ORDINALITY AS b(stream_id, stream_type, expected, k, event_id, event_type,
-                             schema_version, data, occurred_at, correlation_id, causation_id, n)
+                             schema_version, data, occurred_at, correlation_id, causation_id,
+                             traceparent, n)
     ), heads AS (
         SELECT s.stream_id, h.stream_version, h.tx_id
         FROM (SELECT DISTINCT stream_id FROM batch) s
@@ -138,9 +146,11 @@ _APPEND_MANY = """
         ) h ON true
     )
     INSERT INTO stored_event (event_id, stream_type, stream_id, stream_version, event_type,
-                              schema_version, data, occurred_at, correlation_id, causation_id)
+                              schema_version, data, occurred_at, correlation_id, causation_id,
+                              traceparent)
     SELECT b.event_id, b.stream_type, b.stream_id, b.expected + b.k, b.event_type,
-           b.schema_version, b.data::jsonb, b.occurred_at, b.correlation_id, b.causation_id
+           b.schema_version, b.data::jsonb, b.occurred_at, b.correlation_id, b.causation_id,
+           b.traceparent
     FROM batch b JOIN heads h USING (stream_id)
     WHERE coalesce(h.stream_version, 0) = b.expected
       AND coalesce(h.tx_id <= pg_current_xact_id(), true)
@@ -224,6 +234,7 @@ class EventStore:
             "event_types": [e.type_name for e in events],
             "schema_versions": [e.version for e in events],
             "datas": [orjson.dumps(d).decode() for d in datas],
+            "traceparent": meta.traceparent,
         }
         driver = driver_of(conn)
         try:
@@ -237,7 +248,7 @@ class EventStore:
             if "uq_stored_event_event_id" in str(getattr(exc, "orig", exc)):
                 raise DuplicateEventId(str(exc)) from exc
             raise ConcurrencyError(stream_id, expected_version, None) from exc
-        conn.info[APPENDED] = True
+        note_appended(conn, self.source, len(positions))
         if not positions:
             actual = await self.stream_version(conn, stream_id)
             raise ConcurrencyError(
@@ -257,6 +268,7 @@ class EventStore:
                 causation_id=meta.causation_id,
                 data=datas[i],
                 position=positions[i],
+                traceparent=meta.traceparent,
             )
             for i, e in enumerate(events)
         ]
@@ -273,7 +285,7 @@ class EventStore:
             return []
         if len({a.stream_id for a in appends}) != len(appends):
             raise ValueError("append_many takes each stream at most once")
-        columns: list[list[Any]] = [[] for _ in range(11)]
+        columns: list[list[Any]] = [[] for _ in range(12)]
         datas: list[list[dict[str, Any]]] = []
         for a in appends:
             dumped = [e.model_dump(mode="json") for e in a.events]
@@ -291,6 +303,7 @@ class EventStore:
                     a.meta.occurred_at,
                     a.meta.correlation_id,
                     a.meta.causation_id,
+                    a.meta.traceparent,
                 )
                 for column, value in zip(columns, row, strict=True):
                     column.append(value)
@@ -303,7 +316,7 @@ class EventStore:
                 rows = list(await conn.execute(_APPEND_MANY_SA, params))
         except (IntegrityError, asyncpg.UniqueViolationError) as exc:
             raise ConcurrencyError(appends[0].stream_id, appends[0].expected_version, None) from exc
-        conn.info[APPENDED] = True
+        note_appended(conn, self.source, len(rows))
         positions = {r[0]: r[1] for r in rows}
         ids = iter(columns[4])
         result: list[list[EventEnvelope]] = []
@@ -346,6 +359,7 @@ class EventStore:
             causation_id=a.meta.causation_id,
             data=data,
             position=position,
+            traceparent=a.meta.traceparent,
         )
 
     async def stream_version(self, conn: AsyncConnection, stream_id: str) -> int:
@@ -394,6 +408,7 @@ class EventStore:
             causation_id=m["causation_id"],
             data=m["data"],
             position=m["position"],
+            traceparent=m["traceparent"],
         )
 
 

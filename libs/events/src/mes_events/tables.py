@@ -59,6 +59,8 @@ stored_event = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("correlation_id", UUID(as_uuid=True), nullable=False),
     Column("causation_id", UUID(as_uuid=True), nullable=True),
+    # W3C traceparent of the span that appended the event (REST request or consumed event).
+    Column("traceparent", Text, nullable=True),
     UniqueConstraint("stream_id", "stream_version", name="uq_stored_event_stream"),
     Index("ix_stored_event_tx_position", "tx_id", "position"),
 )

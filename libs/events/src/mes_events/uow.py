@@ -18,16 +18,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mes_events.migration import NOTIFY_CHANNEL
 
 log = structlog.get_logger("mes.uow")
 
-# Set on the connection's info by EventStore.append: only transactions that stored events wake
-# the listeners.
+# Set on the connection's info by EventStore.append (events per store source): only transactions
+# that stored events wake the listeners, and they are counted once committed.
 APPENDED = "mes_events.appended"
 DRIVER = "mes_events.driver"
+
+EVENTS_APPENDED = Counter(
+    "mes_events_appended_total", "events committed to the store by units of work", ["source"]
+)
+
+
+def note_appended(conn: AsyncConnection, source: str, count: int) -> None:
+    """Record that `count` events of `source` were appended in the transaction on `conn`."""
+    appended: dict[str, int] = conn.info.setdefault(APPENDED, {})
+    appended[source] = appended.get(source, 0) + count
 
 
 def driver_of(conn: AsyncConnection) -> Any | None:
@@ -106,9 +117,12 @@ class UnitOfWork:
                     self._idle.append(conn)
                 else:
                     await self._discard(conn)
-            appended = conn.info.pop(APPENDED, False)
-        if appended and self.notifier is not None:
-            self.notifier.poke()
+            appended: dict[str, int] = conn.info.pop(APPENDED, {})
+        if appended:
+            for source, count in appended.items():
+                EVENTS_APPENDED.labels(source).inc(count)
+            if self.notifier is not None:
+                self.notifier.poke()
 
     async def _open(self) -> AsyncConnection:
         conn = await self._autocommit.connect()

@@ -10,8 +10,10 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from mes_events.auth import ORDERS_WRITE
 from mes_events.service import Role, ServiceRuntime
 from mes_events.settings import KafkaSettings
+from mes_events.testing.auth import auth_settings, bearer
 from mes_orders.config import Settings
 from mes_orders.entrypoints.api.app import create_app
 
@@ -89,12 +91,16 @@ def order_body(ref: str, **overrides: Any) -> dict[str, Any]:
 
 
 async def running(url: str, kafka: KafkaSettings, roles: frozenset[Role]) -> AsyncIterator[Api]:
-    """The app with its lifespan (migrations, roles) and a client over ASGI."""
+    """The app with its lifespan (migrations, roles) and a client over ASGI, signed in as the
+    ERP integration (`orders:write`)."""
     clock = FakeClock()
-    app = create_app(roles, settings=Settings(database_url=url, kafka=kafka), clock=clock)
+    settings = Settings(database_url=url, kafka=kafka, auth=auth_settings())
+    app = create_app(roles, settings=settings, clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+        httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=bearer(ORDERS_WRITE, subject="erp")
+        ) as client,
     ):
         yield Api(client, app, clock)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
+from mes_events.auth import ADMIN, require
 from mes_events.errors import NotFound
 from mes_inventory.adapters import read_model
 from mes_inventory.application import handlers
@@ -15,7 +16,11 @@ router = APIRouter(tags=["materials"])
 
 
 @router.post(
-    "/materials", status_code=201, response_model=MaterialStock, response_model_exclude_none=True
+    "/materials",
+    status_code=201,
+    response_model=MaterialStock,
+    response_model_exclude_none=True,
+    dependencies=[Depends(require(ADMIN))],  # master data
 )
 async def register_material(
     body: MaterialIn, inv: InventoryDep, correlation: CorrelationDep, response: Response

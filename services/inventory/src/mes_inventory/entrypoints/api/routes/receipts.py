@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Depends, Header, Response
 
+from mes_events.auth import ADMIN, ORDERS_WRITE, require
 from mes_inventory.application import handlers
 from mes_inventory.domain.lot import ReceiveMaterial
 from mes_inventory.entrypoints.api.deps import CorrelationDep, InventoryDep
@@ -15,7 +16,13 @@ from mes_inventory.entrypoints.api.schemas import Adjusted, AdjustmentIn, Receip
 router = APIRouter(tags=["stock"])
 
 
-@router.post("/receipts", status_code=201, response_model=Receipt)
+# Goods receipts come from the ERP integration; correcting counted stock is a manager's act.
+@router.post(
+    "/receipts",
+    status_code=201,
+    response_model=Receipt,
+    dependencies=[Depends(require(ORDERS_WRITE))],
+)
 async def receive(
     body: ReceiptIn,
     inv: InventoryDep,
@@ -41,7 +48,7 @@ async def receive(
     return Receipt(**result)
 
 
-@router.post("/adjustments", response_model=Adjusted)
+@router.post("/adjustments", response_model=Adjusted, dependencies=[Depends(require(ADMIN))])
 async def adjust(body: AdjustmentIn, inv: InventoryDep, correlation: CorrelationDep) -> Adjusted:
     """A cycle count (StockAdjusted by the difference; 0 when the count matched)."""
     delta = await handlers.count_lot(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 
+from mes_events.auth import ORDERS_WRITE, require
 from mes_events.errors import NotFound
 from mes_orders.adapters import queries
 from mes_orders.adapters.read_model import OrderStatus
@@ -27,6 +28,8 @@ from mes_orders.entrypoints.api.schemas import (
 )
 
 router = APIRouter(prefix="/orders", tags=["orders"])
+# Reads need `read` (build_app's default for GET); changes come from the ERP/CRM integration.
+WRITE = [Depends(require(ORDERS_WRITE))]
 
 
 def etag(version: int) -> str:
@@ -64,6 +67,7 @@ def to_command(body: OrderIn) -> ReceiveOrder:
 @router.post(
     "",
     status_code=201,
+    dependencies=WRITE,
     response_model=OrderOut,
     responses={200: {"model": OrderOut, "description": "The same body again: the same order"}},
 )
@@ -149,7 +153,7 @@ async def get_order(order_id: str, response: Response, ctx: Ctx) -> Any:
     return row
 
 
-@router.patch("/{order_id}", response_model=OrderOut)
+@router.patch("/{order_id}", response_model=OrderOut, dependencies=WRITE)
 async def amend_order(
     order_id: str,
     body: AmendIn,
@@ -166,7 +170,7 @@ async def amend_order(
     return await _current(order_id, response, ctx)
 
 
-@router.post("/{order_id}/cancel", response_model=OrderOut)
+@router.post("/{order_id}/cancel", response_model=OrderOut, dependencies=WRITE)
 async def cancel_order(
     order_id: str,
     body: CancelIn,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
+from mes_events.auth import QUALITY_WRITE, require
 from mes_events.errors import NotFound
 from mes_quality.adapters import queries
 from mes_quality.application import handlers, streams
@@ -25,6 +26,7 @@ from mes_quality.entrypoints.api.deps import (
 from mes_quality.entrypoints.api.schemas import InspectionOut, InspectionPage, Judged, ResultsIn
 
 router = APIRouter(prefix="/inspections", tags=["inspections"])
+INSPECTOR = [Depends(require(QUALITY_WRITE))]
 
 
 class InspectionStatus(StrEnum):
@@ -71,7 +73,7 @@ async def get_inspection(inspection_id: str, conn: ReaderDep, response: Response
     return row
 
 
-@router.post("/{inspection_id}/results", response_model=Judged)
+@router.post("/{inspection_id}/results", response_model=Judged, dependencies=INSPECTOR)
 async def record_results(
     inspection_id: str,
     body: ResultsIn,

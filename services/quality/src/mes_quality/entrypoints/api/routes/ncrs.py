@@ -6,8 +6,9 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
+from mes_events.auth import QUALITY_WRITE, require
 from mes_events.errors import NotFound
 from mes_quality.adapters import queries
 from mes_quality.application import handlers
@@ -32,6 +33,7 @@ from mes_quality.entrypoints.api.schemas import (
 )
 
 router = APIRouter(prefix="/ncrs", tags=["nonconformances"])
+INSPECTOR = [Depends(require(QUALITY_WRITE))]
 
 
 class NcrStatus(StrEnum):
@@ -64,7 +66,7 @@ async def get_ncr(ncr_id: str, conn: ReaderDep, response: Response) -> Any:
     return row
 
 
-@router.post("", status_code=201, response_model=Raised)
+@router.post("", status_code=201, response_model=Raised, dependencies=INSPECTOR)
 async def raise_ncr(
     body: NcrIn,
     q: QualityDep,
@@ -95,7 +97,7 @@ async def raise_ncr(
     return answer
 
 
-@router.post("/{ncr_id}/disposition", response_model=Decided)
+@router.post("/{ncr_id}/disposition", response_model=Decided, dependencies=INSPECTOR)
 async def decide_disposition(
     ncr_id: str,
     body: DispositionIn,

@@ -1,0 +1,207 @@
+"""Bearer tokens on every API: 401 without a valid token, 403 naming the missing scope."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, SecretStr
+
+from mes_events.auth import (
+    ADMIN,
+    ANY_TERMINAL,
+    ORDERS_WRITE,
+    QUALITY_WRITE,
+    READ,
+    CurrentPrincipal,
+    Principal,
+    ensure_terminal_scope,
+    require,
+    terminal_scope,
+)
+from mes_events.service import Role, ServiceRuntime, build_app
+from mes_events.settings import AuthSettings, ServiceSettings
+from mes_events.sse import STREAM_PATH
+from mes_events.testing.auth import auth_settings, authorization, bearer, token
+from mes_events.testing.plugin import STORE_MIGRATIONS
+
+pytestmark = pytest.mark.integration
+router = APIRouter()
+
+
+class JobIn(BaseModel):
+    work_center_id: str
+
+
+@router.get("/things")
+async def list_things() -> list[str]:
+    return ["a"]
+
+
+@router.post("/orders", status_code=201, dependencies=[Depends(require(ORDERS_WRITE))])
+async def create_order() -> dict[str, str]:
+    return {"created": "yes"}
+
+
+@router.post("/materials", status_code=201)  # declares nothing: a write needs admin
+async def register_material() -> dict[str, str]:
+    return {"created": "yes"}
+
+
+@router.post("/jobs/{job_id}/start", dependencies=[Depends(require(ANY_TERMINAL))])
+async def start_job(job_id: str, body: JobIn, principal: CurrentPrincipal) -> dict[str, str]:
+    ensure_terminal_scope(principal, body.work_center_id)
+    return {"started": job_id, "by": principal.subject}
+
+
+@pytest.fixture(scope="module")
+async def client(store_db_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = ServiceSettings(service="authtest", database_url=store_db_url, auth=auth_settings())
+    runtime = ServiceRuntime(settings, STORE_MIGRATIONS, roles=frozenset({Role.API}))
+    app = build_app(runtime, title="auth test", routers=[router])
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as c,
+    ):
+        yield c
+
+
+async def test_probes_and_metrics_need_no_token(client: httpx.AsyncClient) -> None:
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert (await client.get(path)).status_code == 200, path
+
+
+INVALID = [
+    ("no token", {}, "a bearer token is required"),
+    ("another scheme", {"Authorization": "Basic dXNlcjpwYXNz"}, "a bearer token is required"),
+    ("not a JWT", authorization("not-a-jwt"), "invalid token"),
+    (
+        "bad signature",
+        authorization(token(READ, key="another-signing-key-of-at-least-32-bytes")),
+        "Signature verification failed",
+    ),
+    ("expired", authorization(token(READ, expires_in=timedelta(minutes=-5))), "expired"),
+    ("other audience", authorization(token(READ, audience="not-mes")), "Audience"),
+]
+
+
+@pytest.mark.parametrize(("case", "headers", "reason"), INVALID, ids=[c[0] for c in INVALID])
+async def test_without_a_valid_token_every_route_is_401_with_a_bearer_challenge(
+    client: httpx.AsyncClient, case: str, headers: dict[str, str], reason: str
+) -> None:
+    for method, path in (("GET", "/things"), ("POST", "/orders"), ("GET", STREAM_PATH)):
+        response = await client.request(method, path, headers=headers)
+        assert response.status_code == 401, (case, path)
+        assert reason in response.json()["detail"], (case, path, response.json())
+        challenge = response.headers["WWW-Authenticate"]
+        assert challenge.startswith('Bearer realm="mes"'), challenge
+        # RFC 6750 3.1: no error code when the request carried no credentials at all
+        assert ("error=" in challenge) == (reason != "a bearer token is required"), challenge
+
+
+SCOPES = [
+    # (scopes of the token, method, path, status, scope named in a 403)
+    ((READ,), "GET", "/things", 200, None),
+    ((ORDERS_WRITE,), "GET", "/things", 200, None),  # every scope implies read
+    ((), "GET", "/things", 403, READ),  # a token granting nothing reads nothing
+    ((READ,), "POST", "/orders", 403, ORDERS_WRITE),
+    ((QUALITY_WRITE,), "POST", "/orders", 403, ORDERS_WRITE),
+    ((ORDERS_WRITE,), "POST", "/orders", 201, None),
+    ((ADMIN,), "POST", "/orders", 201, None),  # admin implies every scope
+    ((ORDERS_WRITE,), "POST", "/materials", 403, ADMIN),
+    ((ADMIN,), "POST", "/materials", 201, None),
+]
+
+
+@pytest.mark.parametrize(("scopes", "method", "path", "status", "missing"), SCOPES)
+async def test_a_route_answers_only_tokens_with_its_scope(
+    client: httpx.AsyncClient,
+    scopes: tuple[str, ...],
+    method: str,
+    path: str,
+    status: int,
+    missing: str | None,
+) -> None:
+    response = await client.request(method, path, headers=bearer(*scopes))
+    assert response.status_code == status, response.json()
+    if missing is not None:
+        assert repr(missing) in response.json()["detail"]
+        challenge = response.headers["WWW-Authenticate"]
+        assert f'error="insufficient_scope", scope="{missing}"' in challenge
+
+
+TERMINALS = [
+    ((terminal_scope("SAW-1"),), "SAW-1", 200, None),
+    ((terminal_scope("SAW-1"),), "CNC-2", 403, terminal_scope("CNC-2")),
+    ((terminal_scope("SAW-1"), terminal_scope("CNC-2")), "CNC-2", 200, None),
+    ((ADMIN,), "CNC-2", 200, None),  # the manager's override
+    ((READ,), "SAW-1", 403, ANY_TERMINAL),
+    ((ORDERS_WRITE,), "SAW-1", 403, ANY_TERMINAL),
+]
+
+
+@pytest.mark.parametrize(("scopes", "work_center", "status", "missing"), TERMINALS)
+async def test_a_terminal_starts_only_its_own_work_centers_jobs(
+    client: httpx.AsyncClient,
+    scopes: tuple[str, ...],
+    work_center: str,
+    status: int,
+    missing: str | None,
+) -> None:
+    response = await client.post(
+        "/jobs/J-1/start",
+        json={"work_center_id": work_center},
+        headers=bearer(*scopes, subject="terminal"),
+    )
+    assert response.status_code == status, response.json()
+    if missing is not None:
+        assert repr(missing) in response.json()["detail"]
+    else:
+        assert response.json() == {"started": "J-1", "by": "terminal"}
+
+
+async def test_the_event_stream_needs_read(client: httpx.AsyncClient) -> None:
+    # A token granting nothing; that a read token streams is in test_sse.py (a real server:
+    # the ASGI transport waits for a response's end, and a stream has none).
+    denied = await client.get(STREAM_PATH, headers=bearer())
+    assert denied.status_code == 403 and repr(READ) in denied.json()["detail"]
+
+
+def test_a_service_with_auth_on_and_no_signing_key_refuses_to_start() -> None:
+    runtime = ServiceRuntime(ServiceSettings(service="authtest"), STORE_MIGRATIONS)
+    with pytest.raises(ValueError, match="AUTH__SIGNING_KEY is not set"):
+        build_app(runtime, title="no key", routers=[router])
+
+
+def test_a_short_signing_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="signing_key"):
+        AuthSettings(signing_key=SecretStr("short"))
+
+
+async def test_with_auth_off_every_request_is_the_anonymous_admin(store_db_url: str) -> None:
+    settings = ServiceSettings(
+        service="authtest", database_url=store_db_url, auth=AuthSettings(enabled=False)
+    )
+    runtime = ServiceRuntime(settings, STORE_MIGRATIONS, roles=frozenset({Role.API}))
+    app = build_app(runtime, title="auth off", routers=[router])
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as c,
+    ):
+        assert (await c.post("/materials")).status_code == 201
+        started = await c.post("/jobs/J-2/start", json={"work_center_id": "SAW-1"})
+        assert started.json() == {"started": "J-2", "by": "anonymous"}
+
+
+def test_scope_rules() -> None:
+    terminal = Principal("t", frozenset({terminal_scope("SAW-1")}))
+    assert terminal.allows(READ) and terminal.allows(ANY_TERMINAL)
+    assert not terminal.allows(ORDERS_WRITE) and not terminal.allows(terminal_scope("SAW-10"))
+    admin = Principal("a", frozenset({ADMIN}))
+    assert all(admin.allows(s) for s in (READ, ORDERS_WRITE, ANY_TERMINAL, "terminal:X"))
+    assert not Principal("n", frozenset()).allows(READ)
