@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from mes_simulator import stack
 from mes_simulator.warp import WarpedClock, default_epoch, service_command
 
 
@@ -34,3 +36,19 @@ def test_with_shifts_the_scenario_starts_on_the_next_monday() -> None:
     assert default_epoch(shifts=True, now=monday) == datetime(2026, 12, 7, tzinfo=UTC)
     assert default_epoch(shifts=False, now=wednesday) == datetime(2026, 11, 25, 15, 42, tzinfo=UTC)
     assert service_command("mes_orders")[1:] == ["-m", "mes_simulator.warp", "mes_orders"]
+
+
+def test_make_up_continues_plant_time_where_the_last_run_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MES_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("MES_SIM_SPEED", "120")
+    first = stack.clock_env()
+    assert first["MES_CLOCK_SPEED"] == "120.0" and not (tmp_path / "plant-clock").exists()
+    ahead = datetime.now(UTC) + timedelta(days=3)
+    later = WarpedClock(ahead, 120.0, time.time())
+    monkeypatch.setenv("MES_PLANT_CLOCK_FILE", first["MES_PLANT_CLOCK_FILE"])
+    stack.remember(later)
+    second = stack.clock_env()
+    epoch = datetime.fromisoformat(second["MES_CLOCK_EPOCH"])
+    assert ahead < epoch <= ahead + timedelta(minutes=2)

@@ -27,6 +27,7 @@ from mes_simulator.rest.floor import Center, Context, Floor, say
 from mes_simulator.rest.report import Report, report
 from mes_simulator.rest.tokens import Tokens
 from mes_simulator.scenario import Breakdown, Scenario, ScenarioSettings, generate
+from mes_simulator.stack import remember
 from mes_simulator.warp import WarpedClock
 
 RECEIPT, ARRIVAL, DOWN, UP = range(4)
@@ -67,17 +68,21 @@ class Driver:
         last_check = -math.inf
         while not stop.is_set():
             now = ctx.clock.minutes()
-            await self._agenda(now)
-            await terminals.completions(ctx, now)
-            await terminals.operators(ctx, now)
-            await inspectors.quality(ctx)
+            try:
+                await self._agenda(now)
+                await terminals.completions(ctx, now)
+                await terminals.operators(ctx, now)
+                await inspectors.quality(ctx)
+                if now - last_check >= 10:
+                    last_check = now
+                    remember(ctx.clock)
+                    done = await erp.review(ctx, now)
+                    if done and not any(kind == ARRIVAL for _, kind, _, _ in self.agenda):
+                        return
+            except httpx.TransportError as e:  # a service restarting: carry on, say so once
+                ctx.note_once(f"a service did not answer, carrying on: {e!r}")
             if now > limit:
                 return
-            arrived = not any(kind == ARRIVAL for _, kind, _, _ in self.agenda)
-            if arrived and now - last_check >= 10:
-                last_check = now
-                if await erp.all_done(ctx, now):
-                    return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._wait(now))
 
@@ -147,6 +152,7 @@ async def play(
     driver = Driver(api, scenario, clock, clock.epoch.strftime("%Y%m%d%H%M"))
     await driver.setup()
     await driver.run(stop, drain_minutes=drain_hours * 60)
+    remember(clock)
     api.retries = 0  # on Ctrl-C the services may be stopping too: answer with what we have
     return await report(api, driver.ctx.floor, scenario, clock.minutes())
 

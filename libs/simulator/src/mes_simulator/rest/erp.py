@@ -26,9 +26,10 @@ async def post_receipt(ctx: Context, receipt: Receipt) -> None:
                        scope=ERP)  # fmt: skip
 
 
-async def all_done(ctx: Context, now: float) -> bool:
-    """True when all our orders are completed or cancelled; accepts short deliveries."""
+async def review(ctx: Context, now: float) -> bool:
+    """Accept short deliveries that waited long enough; True when all our orders are done."""
     mine = [o for o in await all_orders(ctx.api) if o["order_id"] in ctx.floor.orders]
+    ctx.floor.last_orders = mine
     for order in mine:
         if order["status"] == "short":
             since = ctx.floor.short_since.setdefault(order["order_id"], now)

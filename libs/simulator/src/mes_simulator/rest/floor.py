@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from mes_scheduler.planning.calendar import Availability
 from mes_scheduler.planning.model import Operation, run_minutes
@@ -55,6 +56,7 @@ class Floor:
     decided: set[str] = field(default_factory=set)
     short_since: dict[str, float] = field(default_factory=dict)
     done_jobs: set[str] = field(default_factory=set)
+    last_orders: list[dict[str, Any]] = field(default_factory=list)  # the last poll of /orders
     busy: float = 0.0
     ideal: float = 0.0
     good: int = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -33,6 +34,7 @@ class Report:
     refused: dict[str, int]
     open_reasons: dict[str, str] = field(default_factory=dict)
     unbalanced: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         done = max(self.completed, 1)
@@ -48,6 +50,7 @@ class Report:
             out.append("refused: " + ", ".join(f"{k} {v}" for k, v in sorted(self.refused.items())))
         out += [f"still open {oid}: {why}" for oid, why in sorted(self.open_reasons.items())]
         out += [f"material balance broken: {m}" for m in self.unbalanced]
+        out += self.problems
         return out
 
 
@@ -68,11 +71,11 @@ async def report(api: Api, floor: Floor, scenario: Scenario, now: float) -> Repo
         commands=dict(api.sent),
         refused=dict(api.refused),
     )
+    await _orders(api, floor, result)
     try:
-        await _orders(api, floor, result)
         result.unbalanced = await unbalanced_materials(api)
     except (ApiError, httpx.HTTPError) as e:
-        result.open_reasons["?"] = f"no complete answer from the services: {e}"
+        result.problems.append(f"material balance not checked, inventory did not answer: {e}")
     return result
 
 
@@ -90,18 +93,25 @@ async def all_orders(api: Api) -> list[dict[str, Any]]:
 
 
 async def _orders(api: Api, floor: Floor, result: Report) -> None:
-    mine = [o for o in await all_orders(api) if o["order_id"] in floor.orders]
+    try:
+        listed = await all_orders(api)
+    except (ApiError, httpx.HTTPError):
+        # On Ctrl-C the services stop too: what the last poll saw is better than nothing.
+        listed = floor.last_orders
+        result.problems.append("orders as of the last poll: the orders service did not answer")
+    mine = [o for o in listed if o["order_id"] in floor.orders]
     for order in mine:
         if order["status"] == "completed":
             result.completed += 1
             result.on_time += bool(order.get("on_time"))
             result.lateness_h.append(_hours(order["completed_at"]) - _hours(order["due_date"]))
     still_open = [o for o in mine if o["status"] not in ("completed", "cancelled")]
-    for order in still_open[:20]:
-        detail = await api.get("orders", f"/orders/{order['order_id']}")
-        result.open_reasons[order["order_id"]] = open_reason(detail)
-    for order in still_open[20:]:
+    for k, order in enumerate(still_open):
         result.open_reasons[order["order_id"]] = str(order["status"])
+        if k < 20:  # details for the first few; the rest by status
+            with contextlib.suppress(ApiError, httpx.HTTPError):
+                detail = await api.get("orders", f"/orders/{order['order_id']}")
+                result.open_reasons[order["order_id"]] = open_reason(detail)
 
 
 def open_reason(order: dict[str, Any]) -> str:
