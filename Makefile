@@ -33,6 +33,7 @@ typecheck: install  ## strict mypy, one package at a time (every package has a t
 		$(RUN) mypy $$pkg/src $${tests:+$$pkg/tests} || exit 1; \
 	done
 	@$(RUN) mypy bench
+	@$(RUN) mypy tests
 
 pytest: install
 	@$(RUN) pytest -q $(PYTEST_ARGS)
