@@ -13,6 +13,7 @@ from uuid import uuid4
 import httpx
 from fastapi import FastAPI
 
+from mes_events.auth import ADMIN
 from mes_events.catalog.common import MaterialRequirement, RoutingOperation
 from mes_events.catalog.orders import OrderReceived
 from mes_events.envelope import EventEnvelope
@@ -20,6 +21,7 @@ from mes_events.registry import DomainEvent
 from mes_events.service import Role, ServiceRuntime
 from mes_events.settings import KafkaSettings
 from mes_events.store import START, Cursor
+from mes_events.testing.auth import auth_settings, bearer
 from mes_scheduler.application.context import Scheduler
 from mes_scheduler.application.planner import Planner
 from mes_scheduler.config import Settings
@@ -86,12 +88,13 @@ async def running(
 ) -> AsyncIterator[Api]:
     """The app with its lifespan (migrations, roles) and a client over ASGI."""
     clock = clock or FakeClock()
-    config = Settings(database_url=url, kafka=kafka, **settings)
+    config = Settings(database_url=url, kafka=kafka, auth=auth_settings(), **settings)
     app = create_app(roles, settings=config, clock=clock)
     transport = httpx.ASGITransport(app=app)
+    manager = bearer(ADMIN, subject="manager")  # every route; test_access.py checks the scopes
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://test", headers=manager) as client,
     ):
         yield Api(client, app, clock)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -30,18 +31,28 @@ class Request:
     correlation_id: UUID | None = None
 
 
+# Raises unless the caller may act on that work center (a terminal only on its own).
+CenterCheck = Callable[[str], None]
+
+
 async def start(
-    sch: Scheduler, req: Request, cmd: rules.StartJob, work_center_id: str | None
+    sch: Scheduler,
+    req: Request,
+    cmd: rules.StartJob,
+    work_center_id: str | None,
+    *,
+    check_center: CenterCheck,
 ) -> tuple[Any, bool]:
     """Start a job; returns the job and whether this answer is a replay of the first one."""
 
     async def attempt() -> tuple[Any, bool]:
         async with sch.uow.transaction() as conn:
+            facts = rules.require(await queries.job_facts(conn, req.job_id), req.job_id)
+            center_id = work_center_id or facts.planned_center or ""
+            check_center(center_id)  # before the replay: no terminal reads another's answers
             seen = await idempotency.first_answer(conn, req.idempotency_key, req.request_hash)
             if seen is not None:
                 return seen, True
-            facts = rules.require(await queries.job_facts(conn, req.job_id), req.job_id)
-            center_id = work_center_id or facts.planned_center or ""
             # One start per center at a time: the "is something running there" check and the
             # start it allows must not interleave with another start on that center.
             await conn.execute(_LOCK_CENTER, {"wc": center_id})
@@ -57,18 +68,22 @@ async def start(
     return await retry_on_conflict(attempt)
 
 
-async def complete(sch: Scheduler, req: Request, cmd: rules.CompleteJob) -> tuple[Any, bool]:
+async def complete(
+    sch: Scheduler, req: Request, cmd: rules.CompleteJob, *, check_center: CenterCheck
+) -> tuple[Any, bool]:
     """Complete a started job; a retry under the same key counts nothing twice."""
 
     async def attempt() -> tuple[Any, bool]:
         async with sch.uow.transaction() as conn:
-            seen = await idempotency.first_answer(conn, req.idempotency_key, req.request_hash)
-            if seen is not None:
-                return seen, True
             facts = rules.require(await queries.job_facts(conn, req.job_id), req.job_id)
             stream_id = rules.stream_id(req.job_id)
             history, version = await streams.load(conn, sch.store, stream_id)
             job = rules.fold(history)
+            started_on = job.started.work_center_id if job.started is not None else None
+            check_center(started_on or facts.planned_center or "")
+            seen = await idempotency.first_answer(conn, req.idempotency_key, req.request_hash)
+            if seen is not None:
+                return seen, True
             efficiency = await _efficiency(conn, job)
             events = rules.complete(job, facts, efficiency, cmd)
             await streams.emit(conn, sch.store, stream_id, version, events, _meta(sch, req))

@@ -10,6 +10,7 @@ change to the in-memory state is staged on the transaction and swapped in after 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -18,6 +19,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events.envelope import EventEnvelope
+from mes_events.metrics import REPLAN_SECONDS
 from mes_events.store import Metadata, load_snapshot, save_snapshot
 from mes_scheduler.adapters import plan_store
 from mes_scheduler.adapters.uow import hooks_of
@@ -124,7 +126,9 @@ class Planner:
         state = staged.state
         now = max(state.now, state.axis.minute(self.sch.clock()))
         before = state.plan
+        started = time.perf_counter()
         step = planner.apply(state, env.payload(), now, env.occurred_at)
+        REPLAN_SECONDS.labels(env.event_type).observe(time.perf_counter() - started)
         self._verify(before, state, now)
         staged.input_seq = await plan_store.log_event(conn, self.plan_id, now, env)
         meta = Metadata(self.sch.clock(), env.correlation_id, env.event_id)

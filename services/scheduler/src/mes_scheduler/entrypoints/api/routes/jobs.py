@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel
 
+from mes_events.auth import ANY_TERMINAL, Principal, ensure_terminal_scope, require
 from mes_events.errors import NotFound
 from mes_scheduler.adapters import queries
 from mes_scheduler.application import jobs as handlers
@@ -18,6 +20,8 @@ from mes_scheduler.entrypoints.api.schemas import CompleteIn, JobOut, StartIn
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 IdempotencyKey = Annotated[str, Header(min_length=1, max_length=200)]
+# A line terminal (or a manager, `admin`); the handler checks the job's own work center.
+Terminal = Annotated[Principal, Depends(require(ANY_TERMINAL))]
 
 
 def _request(
@@ -40,14 +44,16 @@ async def start(
     correlation: CorrelationDep,
     response: Response,
     idempotency_key: IdempotencyKey,
+    terminal: Terminal,
 ) -> Any:
     """Start a job (JobStarted). 409 with the reason when its predecessor is not done or its
     material is short (a manager's `override` forces it, and is recorded), or when the job or
-    the work center cannot take it."""
+    the work center cannot take it. 403 for the terminal of another work center."""
     req = _request("start", job_id, body, idempotency_key, correlation)
     cmd = rules.StartJob(body.operator, sch.clock(), body.terminal,
                          body.override_by if body.override else None)  # fmt: skip
-    answer, replayed = await handlers.start(sch, req, cmd, body.work_center_id)
+    check = partial(ensure_terminal_scope, terminal)
+    answer, replayed = await handlers.start(sch, req, cmd, body.work_center_id, check_center=check)
     _replayed(response, replayed)
     return answer
 
@@ -60,13 +66,15 @@ async def complete(
     correlation: CorrelationDep,
     response: Response,
     idempotency_key: IdempotencyKey,
+    terminal: Terminal,
 ) -> Any:
     """Complete a started job (JobCompleted); 409 if never started, already completed, or
-    more good pieces than ordered."""
+    more good pieces than ordered. 403 for the terminal of another work center."""
     req = _request("complete", job_id, body, idempotency_key, correlation)
     cmd = rules.CompleteJob(body.operator, sch.clock(), body.good_quantity,
                             body.scrap_quantity, body.actual_minutes)  # fmt: skip
-    answer, replayed = await handlers.complete(sch, req, cmd)
+    check = partial(ensure_terminal_scope, terminal)
+    answer, replayed = await handlers.complete(sch, req, cmd, check_center=check)
     _replayed(response, replayed)
     return answer
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
+from mes_events.auth import ADMIN, ANY_TERMINAL, Principal, ensure_terminal_scope, require
 from mes_events.catalog.scheduler import WorkCenterRegistered
 from mes_events.errors import NotFound
 from mes_scheduler.adapters import queries
@@ -14,9 +15,13 @@ from mes_scheduler.entrypoints.api.deps import CorrelationDep, ReaderDep, Schedu
 from mes_scheduler.entrypoints.api.schemas import DownIn, WorkCenterIn, WorkCenterOut
 
 router = APIRouter(prefix="/work-centers", tags=["work centers"])
+# Down and up come from the center's own terminal, or a manager (`admin`).
+Terminal = Annotated[Principal, Depends(require(ANY_TERMINAL))]
 
 
-@router.post("", status_code=201, response_model=WorkCenterOut)
+@router.post(
+    "", status_code=201, response_model=WorkCenterOut, dependencies=[Depends(require(ADMIN))]
+)
 async def register(
     body: WorkCenterIn, sch: SchedulerDep, correlation: CorrelationDep, response: Response
 ) -> Any:
@@ -51,16 +56,24 @@ async def show(work_center_id: str, conn: ReaderDep) -> Any:
 
 @router.post("/{work_center_id}/down", response_model=WorkCenterOut)
 async def down(
-    work_center_id: str, body: DownIn, sch: SchedulerDep, correlation: CorrelationDep
+    work_center_id: str,
+    body: DownIn,
+    sch: SchedulerDep,
+    correlation: CorrelationDep,
+    terminal: Terminal,
 ) -> Any:
     """The center stopped (WorkCenterDown); its queued work is re-planned."""
+    ensure_terminal_scope(terminal, work_center_id)
     await handlers.go_down(sch, work_center_id, body.reason, body.expected_minutes, correlation)
     return await _one(sch, work_center_id)
 
 
 @router.post("/{work_center_id}/up", response_model=WorkCenterOut)
-async def up(work_center_id: str, sch: SchedulerDep, correlation: CorrelationDep) -> Any:
+async def up(
+    work_center_id: str, sch: SchedulerDep, correlation: CorrelationDep, terminal: Terminal
+) -> Any:
     """The center is back (WorkCenterUp)."""
+    ensure_terminal_scope(terminal, work_center_id)
     await handlers.come_up(sch, work_center_id, correlation)
     return await _one(sch, work_center_id)
 
