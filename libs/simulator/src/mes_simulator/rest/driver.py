@@ -22,7 +22,7 @@ import httpx
 
 from mes_scheduler.planning.calendar import Availability
 from mes_simulator.rest import bodies, erp, inspectors, terminals
-from mes_simulator.rest.api import Api, ApiError
+from mes_simulator.rest.api import Api, ApiError, terminal
 from mes_simulator.rest.floor import Center, Context, Floor, say
 from mes_simulator.rest.report import Report, report
 from mes_simulator.rest.tokens import Tokens
@@ -116,8 +116,9 @@ class Driver:
         terminals.pause(ctx, center, at)
         if ctx.has("scheduler"):
             body = {"reason": "breakdown", "expected_minutes": b.expected}
+            # The center's own terminal reports it (the scheduler also takes a manager's).
             await ctx.api.post("scheduler", f"/work-centers/{b.center}/down", body,
-                               what="report down")  # fmt: skip
+                               what="report down", scope=terminal(b.center))  # fmt: skip
 
     async def _up(self, center_id: str, at: float) -> None:
         ctx = self.ctx
@@ -125,7 +126,8 @@ class Driver:
         center.up = True
         terminals.resume(ctx, center, at)
         if ctx.has("scheduler"):
-            await ctx.api.post("scheduler", f"/work-centers/{center_id}/up", what="report up")
+            await ctx.api.post("scheduler", f"/work-centers/{center_id}/up", what="report up",
+                               scope=terminal(center_id))  # fmt: skip
 
 
 async def play(
