@@ -10,14 +10,17 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+from mes_events.auth import mint_token
 from mes_events.embedded import (
     EmbeddedBroker,
     port_open,
@@ -60,6 +63,40 @@ def say(message: str) -> None:
     print(f"[mes] {message}", flush=True)  # noqa: T201 - this is a console program
 
 
+# One development token per role, printed at start (mes_events.auth lists the scopes).
+DEV_TOKENS = (
+    ("erp", "orders:write"),
+    ("terminal SAW-1", "terminal:SAW-1"),
+    ("inspector", "quality:write"),
+    ("manager", "admin"),
+    ("dashboard", "read"),
+)
+DEV_TOKEN_LIFETIME = timedelta(days=30)
+
+
+def auth_env() -> dict[str, str]:
+    """Every API's signing key, and the dashboard's read token; prints a token per role.
+
+    The key is made once and kept in the data directory, so printed tokens outlive a restart
+    (`make reset` forgets it); MES_AUTH_SIGNING_KEY overrides it.
+    """
+    key_file = DATA_DIR / "signing-key"
+    if not os.environ.get("MES_AUTH_SIGNING_KEY") and not key_file.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    key = os.environ.get("MES_AUTH_SIGNING_KEY") or key_file.read_text().strip()
+    tokens = {
+        scope: mint_token(key, [scope], subject=who, expires_in=DEV_TOKEN_LIFETIME)
+        for who, scope in DEV_TOKENS
+    }
+    say("development tokens (30 days; `uv run mes-events token --scope <scope>` mints others):")
+    for scope, token in tokens.items():
+        say(f"  {scope:<15} {token}")
+    env = {f"{s.env_prefix}AUTH__SIGNING_KEY": key for s in ALL_SERVICES if s.database}
+    return env | {"MES_AUTH_SIGNING_KEY": key, "DASHBOARD_TOKEN": tokens["read"]}
+
+
 def up(broker_port: int) -> int:
     """Start everything and wait for Ctrl-C; returns the exit code."""
     database = os.environ.get("MES_DATABASE_URL")
@@ -76,6 +113,7 @@ def up(broker_port: int) -> int:
     broker.start()
     say(f"Kafka-protocol broker (Tansu, memory only): {broker.bootstrap_servers}")
     os.environ.update(plant_clock())
+    os.environ.update(auth_env())
     processes = [start_service(s, database, broker.bootstrap_servers) for s in SERVICES]
     if not processes:
         say("no services yet: the broker and the database are up")
