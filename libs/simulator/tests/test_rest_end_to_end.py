@@ -108,3 +108,6 @@ async def test_no_event_went_to_a_dead_letter_topic(
 ) -> None:
     assert driven.report.posted > 0
     assert set((await dead_letters(own_broker)).values()) <= {0}
+    # The services count the same in their metrics, and they did process events.
+    assert driven.report.events.get("dead_letters", 0) == 0
+    assert driven.report.events["stored"] > 0 and driven.report.events["applied"] > 0

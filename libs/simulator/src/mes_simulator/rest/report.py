@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from mes_scheduler.planning.calendar import Availability
 from mes_simulator.rest.api import Api, ApiError
@@ -35,6 +36,7 @@ class Report:
     open_reasons: dict[str, str] = field(default_factory=dict)
     unbalanced: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    events: dict[str, float] = field(default_factory=dict)  # from the services' /metrics
 
     def lines(self) -> list[str]:
         done = max(self.completed, 1)
@@ -43,8 +45,12 @@ class Report:
             f"orders: {self.posted}/{self.orders} posted, {self.completed} completed, "
             f"{100 * self.on_time / done:.1f}% on time, mean lateness {mean:.1f} h",
             f"OEE {100 * self.oee:.1f}%, scrap {self.scrap} of {self.made} pieces made",
-            f"events processed: {sum(self.commands.values())} commands accepted "
-            + ", ".join(f"{k} {v}" for k, v in sorted(self.commands.items())),
+            f"events processed: {self.events.get('stored', 0):.0f} stored, "
+            f"{self.events.get('applied', 0):.0f} consumed, "
+            f"{self.events.get('dead_letters', 0):.0f} dead letters (services' /metrics)",
+            f"commands accepted: {sum(self.commands.values())} ("
+            + ", ".join(f"{k} {v}" for k, v in sorted(self.commands.items()))
+            + ")",
         ]
         if self.refused:
             out.append("refused: " + ", ".join(f"{k} {v}" for k, v in sorted(self.refused.items())))
@@ -72,6 +78,7 @@ async def report(api: Api, floor: Floor, scenario: Scenario, now: float) -> Repo
         refused=dict(api.refused),
     )
     await _orders(api, floor, result)
+    result.events = await event_counts(api)
     try:
         result.unbalanced = await unbalanced_materials(api)
     except (ApiError, httpx.HTTPError) as e:
@@ -147,6 +154,39 @@ async def unbalanced_materials(api: Api) -> list[str]:
         if total != Decimal(detail["on_hand"]):
             broken.append(f"{material['material_id']}: lots {total} != on hand {detail['on_hand']}")
     return broken
+
+
+# Counter (without the _total suffix) -> the summary's name, and the samples it counts.
+COUNTERS = {
+    "mes_events_appended": ("stored", {}),
+    "mes_consumer_messages": ("applied", {"outcome": "applied"}),
+    "mes_consumer_dead_letters": ("dead_letters", {}),
+}
+
+
+async def event_counts(api: Api) -> dict[str, float]:
+    """Events stored, consumed and dead-lettered, from every service's Prometheus /metrics.
+
+    Samples are merged by name and labels with max, not summed: services in one process
+    (the end-to-end test) share one registry, and each would report all of it.
+    """
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    for client in api.clients.values():
+        try:
+            text = (await client.get("/metrics")).text
+        except httpx.HTTPError:
+            continue
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if family.name in COUNTERS and sample.name.endswith("_total"):
+                    key = (sample.name, tuple(sorted(sample.labels.items())))
+                    samples[key] = max(samples.get(key, 0.0), sample.value)
+    counts: dict[str, float] = {}
+    for (name, labels), value in samples.items():
+        summary, wanted = COUNTERS[name.removesuffix("_total")]
+        if set(wanted.items()) <= set(labels):
+            counts[summary] = counts.get(summary, 0.0) + value
+    return counts
 
 
 def _hours(iso: str) -> float:
