@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, SecretStr
 
 from mes_events.auth import (
@@ -18,6 +19,7 @@ from mes_events.auth import (
     READ,
     CurrentPrincipal,
     Principal,
+    TokenVerifier,
     ensure_terminal_scope,
     require,
     terminal_scope,
@@ -205,3 +207,15 @@ def test_scope_rules() -> None:
     admin = Principal("a", frozenset({ADMIN}))
     assert all(admin.allows(s) for s in (READ, ORDERS_WRITE, ANY_TERMINAL, "terminal:X"))
     assert not Principal("n", frozenset()).allows(READ)
+
+
+async def test_a_verified_token_is_remembered_only_until_it_expires() -> None:
+    verifier = TokenVerifier.from_settings(auth_settings())
+    # expired 29 s ago: still inside the 30 s leeway for about a second
+    raw = token(READ, expires_in=timedelta(seconds=-29))
+    assert verifier.verify(raw).scopes == {READ}
+    assert verifier.verify(raw).scopes == {READ}  # remembered
+    await asyncio.sleep(1.2)
+    with pytest.raises(HTTPException) as expired:
+        verifier.verify(raw)
+    assert expired.value.status_code == 401 and "expired" in expired.value.detail

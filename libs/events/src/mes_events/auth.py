@@ -16,8 +16,9 @@ stay open for probes and scrapers.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -40,6 +41,9 @@ ANY_TERMINAL = "terminal:*"
 
 ALGORITHM = "HS256"
 REALM = "mes"
+LEEWAY_S = 30
+# Verified tokens kept (a client sends the same token for hours); cleared when full.
+CACHED_TOKENS = 4096
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -91,6 +95,10 @@ class TokenVerifier:
     enabled: bool
     key: str
     audience: str
+    # token -> (principal, expiry): checking a signature costs ~40 us, a look-up ~0.1 us
+    _verified: dict[str, tuple[Principal, float]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_settings(cls, settings: AuthSettings, *, env_prefix: str = "") -> TokenVerifier:
@@ -106,6 +114,16 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         """The token's principal; 401 when it is malformed, badly signed, expired or not ours."""
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1] + LEEWAY_S:
+            return known[0]
+        principal, expires_at = self._decode(token)
+        if len(self._verified) >= CACHED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (principal, expires_at)
+        return principal
+
+    def _decode(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -113,13 +131,14 @@ class TokenVerifier:
                 algorithms=[ALGORITHM],
                 audience=self.audience,
                 options={"require": ["exp", "sub", "aud"]},
-                leeway=timedelta(seconds=30),
+                leeway=timedelta(seconds=LEEWAY_S),
             )
         except jwt.ExpiredSignatureError:
             raise unauthorized("the token has expired") from None
         except jwt.InvalidTokenError as exc:
             raise unauthorized(f"invalid token: {exc}") from None
-        return Principal(str(claims["sub"]), _scopes(claims.get("scope")))
+        principal = Principal(str(claims["sub"]), _scopes(claims.get("scope")))
+        return principal, float(claims["exp"])
 
 
 def _scopes(claim: Any) -> frozenset[str]:
