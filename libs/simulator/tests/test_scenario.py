@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from mes_simulator.outcomes import measurements, outcome
+from mes_simulator.catalog import Characteristic
+from mes_simulator.outcomes import measurements, outcome, wear
 from mes_simulator.scenario import Scenario, generate
 from mes_simulator.testing import SMALL
 
@@ -65,3 +66,16 @@ def test_measurements_in_spec_unless_failed(small: Scenario) -> None:
     assert len(good) == 3 and all(c.lower <= v <= c.upper for _, _, v in good)
     bad = measurements(SMALL, "A.1", step.inspection, 3, failed=True)
     assert sum(1 for _, _, v in bad if not c.lower <= v <= c.upper) == 1
+
+
+def test_tool_wear_drifts_the_measured_mean_over_a_shift_then_resets() -> None:
+    shift = [wear(SMALL, "CNC-1", m) for m in range(0, 480, 10)]
+    assert all(-0.3 <= w < 0.6 for w in shift)
+    assert sum(1 for a, b in zip(shift, shift[1:], strict=False) if b < a) == 1  # one change
+    assert wear(SMALL, "CNC-1", 100) != wear(SMALL, "CNC-2", 100)
+    spec = (Characteristic("bore", Decimal("12.00"), Decimal("11.90"), Decimal("12.10"), "mm"),)
+    worn = measurements(SMALL, "A.1", spec, 10, failed=False, drift=0.6)
+    fresh = measurements(SMALL, "A.1", spec, 10, failed=False, drift=-0.3)
+    mean_worn = sum((v for _, _, v in worn), Decimal(0)) / 10
+    mean_fresh = sum((v for _, _, v in fresh), Decimal(0)) / 10
+    assert mean_worn > mean_fresh + Decimal("0.05")

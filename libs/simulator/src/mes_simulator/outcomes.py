@@ -40,6 +40,19 @@ def outcome(settings: ScenarioSettings, op_id: str, pieces: int, *, inspected: b
     return Outcome(factor, inspected and failed, rework, scrap)
 
 
+WEAR_PERIOD = 8 * 60  # plant minutes between tool changes
+
+
+def wear(settings: ScenarioSettings, center: str, minute: float) -> float:
+    """How far a center's process mean has drifted, as a fraction of the tolerance.
+
+    A sawtooth: the tool wears from -0.3 to +0.6 of the tolerance over a shift, then is
+    changed; each center has its own phase. This is what an SPC chart should pick up.
+    """
+    phase = random.Random(f"{settings.seed}/{center}/wear").random()
+    return -0.3 + 0.9 * ((minute / WEAR_PERIOD + phase) % 1.0)
+
+
 def measurements(
     settings: ScenarioSettings,
     op_id: str,
@@ -47,15 +60,17 @@ def measurements(
     sample_size: int,
     *,
     failed: bool,
+    drift: float = 0.0,
 ) -> list[tuple[str, int, Decimal]]:
-    """(characteristic, sample, value): in spec around a drifted mean, one out if `failed`."""
+    """(characteristic, sample, value): in spec around the mean shifted by `drift` x the
+    tolerance, with one value out of spec if `failed`."""
     rng = random.Random(f"{settings.seed}/{op_id}/measure")
     values: list[tuple[str, int, Decimal]] = []
     for c in characteristics:
         tol = float(c.upper - c.nominal)
-        drift = rng.uniform(-0.5, 0.5) * tol
+        mean = float(c.nominal) + drift * tol + rng.gauss(0, tol / 10)
         for sample in range(1, sample_size + 1):
-            v = float(c.nominal) + drift + rng.gauss(0, tol / 6)
+            v = mean + rng.gauss(0, tol / 6)
             v = min(max(v, float(c.lower)), float(c.upper))
             values.append((c.name, sample, Decimal(f"{v:.4f}")))
     if failed and values:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from mes_simulator.catalog import Characteristic
-from mes_simulator.outcomes import measurements, outcome
+from mes_simulator.outcomes import measurements, outcome, wear
 from mes_simulator.rest import bodies
 from mes_simulator.rest.api import QUALITY, ApiError
 from mes_simulator.rest.floor import Context, say, step_of
@@ -44,7 +44,10 @@ async def _inspect(ctx: Context, inspection: dict[str, Any]) -> None:
     chars = tuple(_characteristic(c) for c in inspection["characteristics"])
     settings = ctx.scenario.settings
     failed = outcome(settings, key, 1, inspected=True).inspection_failed
-    measured = measurements(settings, key, chars, inspection["sample_size"], failed=failed)
+    drift = wear(settings, inspection.get("work_center_id") or "", ctx.clock.minutes())
+    measured = measurements(
+        settings, key, chars, inspection["sample_size"], failed=failed, drift=drift
+    )
     units = {c.name: c.unit for c in chars}
     body = bodies.results_body(measured, units, "QC-1", ctx.clock())
     iid = inspection["inspection_id"]
