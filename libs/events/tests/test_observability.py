@@ -23,6 +23,7 @@ import mes_events.metrics  # noqa: F401 - registers the re-plan histogram
 from mes_events.auth import ORDERS_WRITE, READ, require
 from mes_events.consumer import ConsumerRunner
 from mes_events.envelope import EventEnvelope
+from mes_events.kafka import make_producer
 from mes_events.relay import Relay
 from mes_events.service import Role, ServiceRuntime, build_app
 from mes_events.settings import KafkaSettings, ServiceSettings
@@ -31,6 +32,7 @@ from mes_events.testing.auth import auth_settings, bearer
 from mes_events.testing.events import Counted, Renamed
 from mes_events.testing.plugin import STORE_MIGRATIONS
 from mes_events.tracing import TraceParent
+from mes_events.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
 router = APIRouter()
@@ -227,3 +229,48 @@ async def test_metrics_after_traffic(served: Served) -> None:
     assert after == (before or 0) + 3
     # for the scheduler to observe; served before its first repair too
     assert "# TYPE mes_replan_duration_seconds histogram" in metrics
+
+
+async def gauge_reaches(name: str, labels: dict[str, str], value: float) -> None:
+    async with asyncio.timeout(30):
+        while REGISTRY.get_sample_value(name, labels) != value:
+            await asyncio.sleep(0.05)
+
+
+async def test_consumer_lag_counts_what_waits_behind_a_slow_batch(
+    store_uow: UnitOfWork, kafka_settings: KafkaSettings
+) -> None:
+    topic, stream = f"mes.test.{uuid.uuid4().hex[:8]}", f"lag-{uuid.uuid4().hex[:6]}"
+    release = asyncio.Event()
+
+    async def slow_after_three(conn: AsyncConnection, env: EventEnvelope) -> None:
+        if env.stream_version > 3:
+            await release.wait()
+
+    runner = ConsumerRunner(f"c-{topic}", [topic], slow_after_three, store_uow, kafka_settings)
+    labels = {"consumer": runner.name, "topic": topic}
+    envelopes = [
+        EventEnvelope(uuid.uuid4(), Counted.type_name, 1, "mes/test", "counter", stream, v,
+                      datetime.now(UTC), uuid.uuid4(), None, {"n": v})
+        for v in range(1, 8)
+    ]  # fmt: skip
+    producer = make_producer(kafka_settings)
+    await producer.start()
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        for env in envelopes[:3]:
+            await producer.send_and_wait(topic, env.value(), stream.encode(), headers=env.headers())
+        await gauge_reaches("mes_consumer_lag_messages", labels, 0)
+        # one producer batch: the consumer fetches all four at once, and stalls on the first
+        for env in envelopes[3:]:
+            await producer.send(topic, env.value(), stream.encode(), headers=env.headers())
+        await producer.flush()
+        await gauge_reaches("mes_consumer_lag_messages", labels, 4)
+        release.set()
+        await gauge_reaches("mes_consumer_lag_messages", labels, 0)
+    finally:
+        release.set()
+        stop.set()
+        await asyncio.wait([task], timeout=30)
+        await producer.stop()

@@ -13,7 +13,6 @@ from typing import Any, TypeAlias
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import Counter, Gauge
 from sqlalchemy import text
@@ -40,8 +39,8 @@ DEAD_LETTERS = Counter(
 )
 LAG = Gauge(
     "mes_consumer_lag_messages",
-    "messages of the topic not yet consumed: high watermark minus position, summed over the"
-    " assigned partitions",
+    "messages of the topic not yet consumed: high watermark minus committed offset, summed over"
+    " the partitions this member has committed on",
     ["consumer", "topic"],
 )
 
@@ -99,7 +98,8 @@ class _SeekFreshToBeginning(ConsumerRebalanceListener):  # type: ignore[misc]
         self.runner, self.consumer = runner, consumer
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        return None
+        for tp in revoked:
+            self.runner.committed.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         if assigned and not await self.runner.has_history():
@@ -118,6 +118,8 @@ class ConsumerRunner:
     kafka: KafkaSettings
     retry_backoff_s: float = 0.05
     assigned: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    # This session's committed offsets, for the lag gauge (no request to the broker needed).
+    committed: dict[TopicPartition, int] = field(default_factory=dict, init=False)
     counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -136,6 +138,7 @@ class ConsumerRunner:
     async def _session(self, stop: asyncio.Event) -> None:
         await ensure_topics(self.kafka, *self.topics, *(dlq_topic(t) for t in self.topics))
         consumer = make_consumer(self.kafka, self.name)
+        self.committed.clear()
         consumer.subscribe(list(self.topics), listener=_SeekFreshToBeginning(self, consumer))
         producer = make_producer(self.kafka)
         await consumer.start()
@@ -144,32 +147,31 @@ class ConsumerRunner:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=1_000)
                 if batches:
+                    self._measure_lag(consumer)  # this batch counts until it is committed
                     # One transaction for the whole poll; a stream lives in one partition, so
                     # concatenating partitions keeps every stream in order.
                     await self.handle_batch([r for rs in batches.values() for r in rs], producer)
                     # After the database commits: a crash in between only redelivers.
-                    await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
-                await self._measure_lag(consumer)
+                    offsets = {tp: rs[-1].offset + 1 for tp, rs in batches.items()}
+                    await consumer.commit(offsets)
+                    self.committed.update(offsets)
+                self._measure_lag(consumer)
         finally:
             await consumer.stop()
             await producer.stop()
 
-    async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
-        """Set the lag gauge: what the broker holds beyond what this member has consumed.
-
-        Right after the commit above, the position is the committed offset; partitions not
-        fetched from yet (no high watermark known) are left out.
-        """
+    def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """Set the lag gauge from the high watermarks the last fetches reported (no request)."""
         lag = dict.fromkeys(self.topics, 0)
-        for tp in consumer.assignment():
+        for tp, offset in self.committed.items():
             try:
                 highwater = consumer.highwater(tp)
-                if highwater is not None:
-                    lag[tp.topic] = lag.get(tp.topic, 0) + highwater - await consumer.position(tp)
-            except (AssertionError, IllegalStateError):
+            except AssertionError:
                 continue  # revoked by a rebalance meanwhile
+            if highwater is not None:
+                lag[tp.topic] = lag.get(tp.topic, 0) + max(highwater - offset, 0)
         for topic, messages in lag.items():
-            LAG.labels(self.name, topic).set(max(messages, 0))
+            LAG.labels(self.name, topic).set(messages)
 
     async def handle_batch(self, records: Sequence[Record], producer: AIOKafkaProducer) -> None:
         """Apply records in one transaction; on failure, one by one with retries and DLQ."""
