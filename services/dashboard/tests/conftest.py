@@ -8,15 +8,20 @@ from pathlib import Path
 import pytest
 
 from mes_dashboard.testing import RunningSystem, running_system
-from mes_events.settings import KafkaSettings
+from mes_events.embedded import EmbeddedBroker
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
-async def system(pg_server_url: str, kafka_settings: KafkaSettings) -> AsyncIterator[RunningSystem]:
-    """Shared by the dashboard's modules: starting it costs seconds per service."""
-    async with running_system(
-        pg_server_url, kafka_settings.bootstrap_servers, ARTIFACTS / "logs"
-    ) as running:
-        yield running
+async def system(pg_server_url: str) -> AsyncIterator[RunningSystem]:
+    """Shared by the dashboard's modules: starting it costs seconds per service.
+
+    On a broker of its own: the system publishes thousands of events under the services'
+    topic names, which other packages' tests must not have to read through.
+    """
+    with EmbeddedBroker() as broker:
+        async with running_system(
+            pg_server_url, broker.bootstrap_servers, ARTIFACTS / "logs"
+        ) as running:
+            yield running

@@ -66,9 +66,19 @@ def pg_server_url() -> Iterator[str]:
     yield url
 
 
-@pytest.fixture(scope="session")
+def _broker_scope(fixture_name: str, config: pytest.Config) -> str:  # noqa: ARG001
+    """A fresh Tansu per test module; one Kafka container for the session.
+
+    Services use fixed topic names, and a new consumer reads its topics from the start: on a
+    shared broker each module would first wade through every earlier module's events, on a
+    broker whose fetches slow down as its in-memory log grows.
+    """
+    return "session" if _use_testcontainers() else "module"
+
+
+@pytest.fixture(scope=_broker_scope)  # type: ignore[arg-type]
 def broker() -> Iterator[EmbeddedBroker | str]:
-    """The broker for the session: the bundled Tansu, or a Kafka container."""
+    """The broker for the module (Tansu) or the session (a Kafka container)."""
     if _use_testcontainers():
         from testcontainers.kafka import KafkaContainer
 
@@ -79,7 +89,7 @@ def broker() -> Iterator[EmbeddedBroker | str]:
         yield b
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=_broker_scope)  # type: ignore[arg-type]
 def kafka_settings(broker: EmbeddedBroker | str) -> KafkaSettings:
     servers = broker if isinstance(broker, str) else broker.bootstrap_servers
     return KafkaSettings(
