@@ -8,6 +8,7 @@ operation's own lateness; a position that pushes others is re-timed incrementall
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mes_scheduler.planning.model import run_minutes
@@ -15,9 +16,11 @@ from mes_scheduler.planning.plan import Draft, Slot
 from mes_scheduler.planning.timing import ConeTooLarge, propagate, undo
 
 PUSH_TRIALS_PER_CENTER = 1
-CONE_LIMIT = 120
+CONE_LIMIT = 40
 SCAN_LIMIT = 40
 SEARCH_LIMIT = 5000
+MAX_TRIALS = 99
+SHIFT_LIMIT = 60
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -107,22 +110,24 @@ def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | Non
         lo, hi = _checked_range(draft, op_id, seq, hi, lo)
     pushes: list[Option] = []
     # Positions far behind the earliest one only matter as the append-at-end fallback.
+    n = len(seq)
     positions = [*range(lo, min(hi, lo + SCAN_LIMIT) + 1)]
-    if hi == len(seq) and positions and positions[-1] != hi:
+    if hi == n and positions and positions[-1] != hi:
         positions.append(hi)
     run = draft.run(op, wc)
     avail = draft.availability[wc]
+    interruptible = op.interruptible
     for p in positions:
-        prev = seq[p - 1] if p > 0 else None
-        ready = max(earliest, slots[prev].end) if prev is not None else earliest
-        if p < len(seq) and len(pushes) >= PUSH_TRIALS_PER_CENTER:
+        prev = seq[p - 1] if p else None
+        ready = earliest
+        if prev is not None and slots[prev].end > ready:
+            ready = slots[prev].end
+        if len(pushes) >= PUSH_TRIALS_PER_CENTER and p < n and slots[seq[p]].start - ready < run:
             # Elapsed time is at least the working time: a gap shorter than the run
-            # cannot fit, and the pushing positions to try are already collected.
-            if slots[seq[p]].start - ready < run:
-                continue
-        work = draft.setup(op, wc, prev) + run
-        _, end = avail.place(ready, work, op.interruptible)
-        if p == len(seq) or _fits_before(draft, seq[p], wc, end, op_id):
+            # cannot fit, and the pushing position to try is already collected.
+            continue
+        _, end = avail.place(ready, draft.setup(op, wc, prev) + run, interruptible)
+        if p == n or _fits_before(draft, seq[p], wc, end, op_id):
             return Option(weight * max(0, end - own_due), end, wc, p), pushes
         if len(pushes) < PUSH_TRIALS_PER_CENTER:
             pushes.append(Option(float("inf"), end, wc, p))
@@ -197,12 +202,13 @@ def _trial(
     if os.environ.get("NOBB"):
         watch = None
     try:
-        old = propagate(draft, seeds, limit=CONE_LIMIT, watch=watch)
+        old = propagate(draft, seeds, limit=min(CONE_LIMIT, draft.trial_budget), watch=watch)
     except ConeTooLarge as exc:
         old = exc.old
         option = None
     else:
         option = _score_trial(draft, op_id, wc, p, own_due, old)
+    draft.trial_budget -= max(len(old), 1)
     undo(draft, old)
     draft.remove_from_sequence(op_id)
     _restore(draft, op_id, before)
@@ -232,13 +238,14 @@ def _restore(draft: Draft, op_id: str, before: Slot | None) -> None:
         draft.slots[op_id] = before
 
 
-def best_option(draft: Draft, op_id: str) -> Option | None:
+def best_option(draft: Draft, op_id: str, centers: tuple[str, ...] | None = None) -> Option | None:
     """Cheapest position for a detached or new operation over its eligible centers."""
     own_due = operation_due(draft, op_id)
-    group = draft.operations[op_id].group
+    if centers is None:
+        centers = draft.plant.centers_of(draft.operations[op_id].group)
     options: list[Option] = []
     pushes: list[Option] = []
-    for wc in draft.plant.centers_of(group):
+    for wc in centers:
         gap, wc_pushes = _scan(draft, op_id, wc, own_due)
         if gap is not None:
             options.append(gap)
@@ -273,7 +280,9 @@ def _push_trials(
     bound = best.cost if best is not None else float("inf")
     weight = draft.orders[draft.operations[op_id].order_id].weight
     found: list[Option] = []
-    for push in sorted(pushes, key=_by_end):
+    for push in sorted(pushes, key=_by_end)[:MAX_TRIALS]:
+        if draft.trial_budget <= 0:
+            break
         if weight * max(0, push.end - own_due) > bound:
             continue
         if not _acyclic_option(draft, op_id, push):
@@ -289,9 +298,9 @@ def _acyclic_option(draft: Draft, op_id: str, option: Option) -> bool:
     return _acyclic(draft, op_id, draft.sequences[option.work_center], option.position)
 
 
-def insert(draft: Draft, op_id: str) -> None:
+def insert(draft: Draft, op_id: str, centers: tuple[str, ...] | None = None) -> None:
     """Insert `op_id` (new or detached) at its best position and re-time its cone."""
-    option = best_option(draft, op_id)
+    option = best_option(draft, op_id, centers)
     if option is None:
         raise ValueError(f"no work center can run operation {op_id}")
     draft.place_in_sequence(op_id, option.work_center, option.position)
@@ -299,21 +308,55 @@ def insert(draft: Draft, op_id: str) -> None:
     propagate(draft, [op_id, *seq[option.position + 1 : option.position + 2]])
 
 
-def reinsert_with_successors(draft: Draft, ops: list[str]) -> None:
+def reinsert_with_successors(
+    draft: Draft, ops: list[str], *, pinned: Mapping[str, str] | None = None
+) -> None:
     """Detach `ops` and their unfrozen routing successors, then insert them again.
 
     Re-inserting the successors too lets the work queued behind them go first instead
-    of being right-shifted behind a chain that now starts later.
+    of being right-shifted behind a chain that now starts later. `pinned` operations
+    (frozen ones) are re-inserted too, but only on the center given for each.
     """
-    chain: set[str] = set()
-    for op_id in ops:
+    pinned = pinned or {}
+    chain: set[str] = set(pinned)
+    for op_id in [*ops, *pinned]:
         route = draft.routing[draft.operations[op_id].order_id]
-        chain.update(o for o in route[route.index(op_id) :] if not draft.is_frozen(o))
+        chain.update(o for o in route[route.index(op_id) + 1 :] if not draft.is_frozen(o))
+        if op_id not in pinned:
+            chain.add(op_id)
     order = sorted(chain, key=lambda o: (draft.slots[o].start, o))
     seeds: list[str] = []
     for op_id in order:
         if op_id not in draft.detached:
             seeds += draft.remove_from_sequence(op_id)
     for op_id in order:
-        insert(draft, op_id)
+        wc = pinned.get(op_id)
+        insert(draft, op_id, None if wc is None else (wc,))
     propagate(draft, [s for s in seeds if s not in chain])
+
+
+def settle(draft: Draft, seeds: list[str], *, shift_limit: int | None = None) -> None:
+    """Re-time after a forced change to frozen or started work (a delay, a breakdown).
+
+    A push that moves at most `shift_limit` (default SHIFT_LIMIT) operations is
+    right-shifted. A larger one stops where it would reach unfrozen work: that work is
+    re-inserted (with its unfrozen successors) instead, since on a dense plan a
+    right-shift cascades through most of the plan.
+    """
+    limit = SHIFT_LIMIT if shift_limit is None else shift_limit
+    if limit > 0:
+        try:
+            propagate(draft, seeds, limit=limit)
+            return
+        except ConeTooLarge as exc:
+            undo(draft, exc.old)
+    moving: list[str] = []
+    while seeds:
+        absorbed: list[str] = []
+        propagate(draft, seeds, absorb=absorbed)
+        seeds = []
+        for op_id in sorted(set(absorbed), key=lambda o: (draft.slots[o].start, o)):
+            seeds += draft.remove_from_sequence(op_id)
+            moving.append(op_id)
+    if moving:
+        reinsert_with_successors(draft, moving)

@@ -41,8 +41,8 @@ class Plan:
     revision: int = 0
     last_family: Mapping[str, str] = field(default_factory=dict)
     # Run minutes per (operation, center), shared by the revisions of a plan like the
-    # Availability caches; entries are checked against the operation and quantity.
-    run_cache: dict[tuple[str, str], tuple[Operation, int, int]] = field(
+    # Availability caches; entries are checked against operation, quantity, efficiency.
+    run_cache: dict[tuple[str, str], tuple[Operation, int, float, int]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -86,6 +86,9 @@ def setup_minutes(plant: Plant, prev_family: str | None, op: Operation) -> int:
     return op.setup
 
 
+TRIAL_BUDGET = 150
+
+
 class Draft:
     """Mutable working copy of a Plan; `fresh` ops are new or moved, hence never frozen."""
 
@@ -107,6 +110,9 @@ class Draft:
         self.fresh: set[str] = set()
         self.detached: set[str] = set()
         self.touched: set[str] = set()
+        # Re-timed operations the insertion trials of this repair may still spend: a
+        # deterministic bound on the search (an event moving much work searches less).
+        self.trial_budget = TRIAL_BUDGET
 
     def to_plan(self) -> Plan:
         """Freeze into the next Plan revision."""
@@ -152,11 +158,12 @@ class Draft:
     def run(self, op: Operation, wc_id: str) -> int:
         """Run minutes of `op` on `wc_id` for its order's current quantity (cached)."""
         qty = self.orders[op.order_id].quantity
+        efficiency = self.efficiency[wc_id]
         cached = self.run_cache.get((op.id, wc_id))
-        if cached is not None and cached[0] is op and cached[1] == qty:
-            return cached[2]
-        minutes = run_minutes(op, qty, self.efficiency[wc_id])
-        self.run_cache[(op.id, wc_id)] = (op, qty, minutes)
+        if cached is not None and cached[0] is op and cached[1] == qty and cached[2] == efficiency:
+            return cached[3]
+        minutes = run_minutes(op, qty, efficiency)
+        self.run_cache[(op.id, wc_id)] = (op, qty, efficiency, minutes)
         return minutes
 
     def job_neighbours(self, op_id: str) -> tuple[str | None, str | None]:

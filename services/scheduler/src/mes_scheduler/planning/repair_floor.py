@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mes_scheduler.planning.calendar import Availability
-from mes_scheduler.planning.insertion import insert, reinsert_with_successors
+from mes_scheduler.planning.insertion import insert, settle
 from mes_scheduler.planning.model import Operation, Window
 from mes_scheduler.planning.plan import Draft, Plan, replace_center
 from mes_scheduler.planning.result import RepairResult, finish, forget
-from mes_scheduler.planning.timing import compute_slot, propagate
+from mes_scheduler.planning.timing import propagate
 
 
 def operation_started(plan: Plan, op_id: str, work_center: str, at: int, now: int) -> RepairResult:
@@ -26,7 +26,11 @@ def operation_started(plan: Plan, op_id: str, work_center: str, at: int, now: in
 
 
 def operation_completed(plan: Plan, op_id: str, at: int, now: int) -> RepairResult:
-    """Actual end known: the operation leaves the plan, successors re-time from `at`."""
+    """Actual end known: the operation leaves the plan, successors re-time from `at`.
+
+    A late end pushes the frozen work behind it in place; unfrozen work it would push is
+    re-inserted (`settle`).
+    """
     draft = Draft(plan, now)
     order_id = draft.operations[op_id].order_id
     draft.last_family[draft.slots[op_id].work_center] = draft.operations[op_id].family
@@ -43,7 +47,7 @@ def operation_completed(plan: Plan, op_id: str, at: int, now: int) -> RepairResu
     if not draft.routing[order_id]:
         del draft.routing[order_id]
         del draft.orders[order_id]
-    propagate(draft, seeds)
+    settle(draft, seeds)
     return finish(draft, [op_id])
 
 
@@ -57,24 +61,15 @@ def _set_downtime(draft: Draft, wc_id: str, downtime: tuple[Window, ...]) -> Non
 def work_center_down(plan: Plan, wc_id: str, now: int, until: int) -> RepairResult:
     """Unplanned downtime [now, until): frozen work waits, the rest may move elsewhere.
 
-    Unfrozen work that the downtime (plus the frozen work it pushes) would reach is
-    re-inserted, on this center after the downtime or on an alternative.
+    Unfrozen work that the downtime (or the frozen work it delays) pushes is re-inserted,
+    on this center after the downtime or on an alternative; nothing else moves.
     """
     draft = Draft(plan, now)
     downtime = plan.center(wc_id).calendar.downtime + (Window(now, until),)
     _set_downtime(draft, wc_id, downtime)
     seq = draft.sequences[wc_id]
     frozen = [o for o in seq if draft.is_frozen(o)]
-    # Time the frozen work first (it waits out the downtime in place); everything
-    # unfrozen that would start before it is done again is re-inserted.
-    for op_id in frozen:
-        draft.slots[op_id] = compute_slot(draft, op_id)
-    reach = max([until, *(draft.slots[o].end for o in frozen)])
-    moving = [o for o in seq if not draft.is_frozen(o) and draft.slots[o].start < reach]
-    # Successors of the delayed frozen work move too, rather than hold up their queues.
-    followers = [o for o in _job_successors(draft, frozen) if not draft.is_frozen(o)]
-    reinsert_with_successors(draft, [*moving, *followers])
-    propagate(draft, [*seq, *_job_successors(draft, frozen)])
+    settle(draft, list(seq), shift_limit=0)
     return finish(draft, frozen)
 
 
@@ -99,11 +94,20 @@ def work_center_up(plan: Plan, wc_id: str, now: int) -> RepairResult:
 def rework_inserted(
     plan: Plan, operation: Operation, after_op_id: str | None, now: int
 ) -> RepairResult:
-    """Insert a rework step into the routing after `after_op_id` (or first if it is done)."""
+    """Insert a rework step into the routing after `after_op_id` (or first if it is done).
+
+    The unfrozen steps after it are re-inserted behind it rather than right-shifted.
+    """
     draft = Draft(plan, now)
     route = draft.routing[operation.order_id]
     position = route.index(after_op_id) + 1 if after_op_id in route else 0
     draft.routing[operation.order_id] = (*route[:position], operation.id, *route[position:])
     draft.operations[operation.id] = operation
-    insert(draft, operation.id)
+    after = [o for o in route[position:] if not draft.is_frozen(o)]
+    seeds: list[str] = []
+    for op_id in after:
+        seeds += draft.remove_from_sequence(op_id)
+    for op_id in [operation.id, *after]:
+        insert(draft, op_id)
+    propagate(draft, [s for s in seeds if s not in after])
     return finish(draft)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from mes_scheduler.planning.dispatch import RULES, regenerate
-from mes_scheduler.planning.insertion import insert, reinsert_with_successors
+from mes_scheduler.planning.insertion import insert, reinsert_with_successors, settle
 from mes_scheduler.planning.local_search import draft_score, polish
 from mes_scheduler.planning.model import Order
 from mes_scheduler.planning.objective import score
@@ -91,9 +91,10 @@ def order_amended(
     if quantity is not None and quantity != order.quantity:
         route = draft.routing[order_id]
         frozen = [o for o in route if draft.is_frozen(o)]
-        propagate(draft, frozen)
+        settle(draft, frozen)
         movable = [o for o in route if not draft.is_frozen(o)]
-        if movable:
+        # `settle` has already re-inserted the rest of the order if the growth pushed it.
+        if movable and movable[0] not in draft.fresh:
             reinsert_with_successors(draft, movable[:1])
     return finish(draft)
 
@@ -122,14 +123,19 @@ def material_changed(plan: Plan, op_id: str, available_at: int, now: int) -> Rep
     """Material released or short: the release time becomes `available_at`.
 
     The operation and its unfrozen routing successors are re-inserted rather than
-    right-shifted in place, so the work queued behind them does not wait too.
+    right-shifted in place, so the work queued behind them does not wait too. A frozen
+    operation whose material comes later keeps its center but leaves its place in the
+    queue: the work behind it goes first, as the shop floor would do.
     """
     draft = Draft(plan, now)
     draft.operations[op_id] = replace(draft.operations[op_id], release=available_at)
-    if draft.is_frozen(op_id):
-        propagate(draft, [op_id])
-        return finish(draft)
-    reinsert_with_successors(draft, [op_id])
+    slot = draft.slots[op_id]
+    if op_id in draft.started or (draft.is_frozen(op_id) and available_at <= slot.start):
+        settle(draft, [op_id])
+    elif draft.is_frozen(op_id):
+        reinsert_with_successors(draft, [op_id], pinned={op_id: slot.work_center})
+    else:
+        reinsert_with_successors(draft, [op_id])
     return finish(draft)
 
 

@@ -79,12 +79,15 @@ def propagate(
     limit: int | None = None,
     pull: int = PULL_LIMIT,
     watch: Watch | None = None,
+    absorb: list[str] | None = None,
 ) -> dict[str, Slot]:
     """Re-time `seeds` and every successor whose slot changes; returns the old slots.
 
     Pushes always propagate (feasibility needs them); at most `pull` operations move
     earlier, the rest hold their start, which bounds the cone of early completions.
     `watch(op, original, new)` sees every change and may abort a trial (ConeTooLarge).
+    With `absorb`, unfrozen work that would be pushed later is left as it is and listed
+    there instead (the caller re-inserts it), so the push stops at the frozen work.
     """
     slots = draft.slots
     detached = draft.detached
@@ -108,11 +111,18 @@ def propagate(
         current = slots[op_id]
         new, job_succ, mc_succ = _timing(draft, op_id, False)
         if new.start < current.start and op_id not in fresh:
-            if pull <= 0:
-                new, job_succ, mc_succ = _timing(draft, op_id, True)
-            else:
+            if pull > 0:
                 pull -= 1
+            else:
+                held = _timing(draft, op_id, True)
+                # Holding the start while a new predecessor adds setup would push the
+                # work behind it: only hold where the end does not move later.
+                if held[0].end <= current.end:
+                    new, job_succ, mc_succ = held
         if new == current:
+            continue
+        if absorb is not None and new.start > current.start and _absorbable(draft, op_id):
+            absorb.append(op_id)
             continue
         original = old.setdefault(op_id, current)
         touched.add(op_id)
@@ -135,6 +145,10 @@ def propagate(
             queued.add(mc_succ)
             heapq.heappush(heap, (slots[mc_succ].start, mc_succ))
     return old
+
+
+def _absorbable(draft: Draft, op_id: str) -> bool:
+    return op_id not in draft.fresh and not draft.is_frozen(op_id)
 
 
 def undo(draft: Draft, old: dict[str, Slot]) -> None:
