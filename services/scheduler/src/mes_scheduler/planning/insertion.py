@@ -8,10 +8,10 @@ operation's own lateness; a position that pushes others is re-timed incrementall
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from mes_scheduler.planning.model import run_minutes
+from mes_scheduler.planning.model import NEVER, run_minutes
 from mes_scheduler.planning.plan import Draft, Slot
 from mes_scheduler.planning.timing import ConeTooLarge, propagate, undo
 
@@ -90,47 +90,63 @@ def _acyclic(draft: Draft, op_id: str, seq: list[str], p: int) -> bool:
     return not (_reaches(draft, [succ], before) or _reaches(draft, [after], pred))
 
 
-def _scan(draft: Draft, op_id: str, wc: str, own_due: int) -> tuple[Option | None, list[Option]]:
-    earliest, latest = _bounds(draft, op_id)
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What every center's scan needs to know about the operation being inserted."""
+
+    op_id: str
+    earliest: int
+    latest: int | None
+    weight: float
+    due: int
+
+
+def _scan(draft: Draft, job: _Job, wc: str) -> tuple[Option | None, list[Option]]:
+    """First position on `wc` where the operation fits without pushing, and the first
+    pushing position before it (to try later)."""
+    op_id, earliest = job.op_id, job.earliest
     op = draft.operations[op_id]
-    weight = draft.orders[op.order_id].weight
     seq = draft.sequences[wc]
     slots = draft.slots
+    n = len(seq)
 
     def start_of(o: str) -> int:
         return slots[o].start
 
     lo = bisect_left(seq, earliest, key=start_of)
-    while lo < len(seq) and draft.is_frozen(seq[lo]):
+    while lo < n and draft.is_frozen(seq[lo]):
         lo += 1
-    hi = len(seq) if latest is None else bisect_left(seq, latest, key=start_of)
+    hi = n if job.latest is None else bisect_left(seq, job.latest, key=start_of)
     if hi < lo:
         # Times no longer prove acyclicity (a frozen successor, a pushed predecessor):
         # fall back to an explicit reachability test on the positions in between.
         lo, hi = _checked_range(draft, op_id, seq, hi, lo)
-    pushes: list[Option] = []
     # Positions far behind the earliest one only matter as the append-at-end fallback.
-    n = len(seq)
-    positions = [*range(lo, min(hi, lo + SCAN_LIMIT) + 1)]
+    positions: Sequence[int] = range(lo, min(hi, lo + SCAN_LIMIT) + 1)
     if hi == n and positions and positions[-1] != hi:
-        positions.append(hi)
+        positions = [*positions, hi]
     run = draft.run(op, wc)
     avail = draft.availability[wc]
-    interruptible = op.interruptible
+    pushes: list[Option] = []
+    collected = False
     for p in positions:
         prev = seq[p - 1] if p else None
         ready = earliest
-        if prev is not None and slots[prev].end > ready:
-            ready = slots[prev].end
-        if len(pushes) >= PUSH_TRIALS_PER_CENTER and p < n and slots[seq[p]].start - ready < run:
+        if prev is not None:
+            prev_end = slots[prev].end
+            if prev_end > ready:
+                ready = prev_end
+        next_start = slots[seq[p]].start if p < n else NEVER
+        if collected and next_start - ready < run:
             # Elapsed time is at least the working time: a gap shorter than the run
-            # cannot fit, and the pushing position to try is already collected.
+            # cannot fit, and the pushing positions to try are already collected.
             continue
-        _, end = avail.place(ready, draft.setup(op, wc, prev) + run, interruptible)
-        if p == n or _fits_before(draft, seq[p], wc, end, op_id):
-            return Option(weight * max(0, end - own_due), end, wc, p), pushes
-        if len(pushes) < PUSH_TRIALS_PER_CENTER:
+        _, end = avail.place(ready, draft.setup(op, wc, prev) + run, op.interruptible)
+        if p == n or (end <= next_start and _fits_before(draft, seq[p], wc, end, op_id)):
+            return Option(job.weight * max(0, end - job.due), end, wc, p), pushes
+        if not collected:
             pushes.append(Option(float("inf"), end, wc, p))
+            collected = len(pushes) >= PUSH_TRIALS_PER_CENTER
     return None, pushes
 
 
@@ -241,12 +257,15 @@ def _restore(draft: Draft, op_id: str, before: Slot | None) -> None:
 def best_option(draft: Draft, op_id: str, centers: tuple[str, ...] | None = None) -> Option | None:
     """Cheapest position for a detached or new operation over its eligible centers."""
     own_due = operation_due(draft, op_id)
+    op = draft.operations[op_id]
     if centers is None:
-        centers = draft.plant.centers_of(draft.operations[op_id].group)
+        centers = draft.plant.centers_of(op.group)
+    earliest, latest = _bounds(draft, op_id)
+    job = _Job(op_id, earliest, latest, draft.orders[op.order_id].weight, own_due)
     options: list[Option] = []
     pushes: list[Option] = []
     for wc in centers:
-        gap, wc_pushes = _scan(draft, op_id, wc, own_due)
+        gap, wc_pushes = _scan(draft, job, wc)
         if gap is not None:
             options.append(gap)
         pushes.extend(wc_pushes)

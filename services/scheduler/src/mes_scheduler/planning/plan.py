@@ -110,7 +110,7 @@ class Draft:
         self.fresh: set[str] = set()
         self.detached: set[str] = set()
         self.touched: set[str] = set()
-        # Re-timed operations the insertion trials of this repair may still spend: a
+        # Re-timed operations the push trials of this repair may still spend: a
         # deterministic bound on the search (an event moving much work searches less).
         self.trial_budget = TRIAL_BUDGET
 
