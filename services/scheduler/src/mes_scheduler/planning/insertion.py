@@ -178,6 +178,34 @@ def _checked_range(draft: Draft, op_id: str, seq: list[str], a: int, b: int) -> 
     return 1, 0
 
 
+def _pushes_too_far(draft: Draft, op_id: str, push: Option) -> bool:
+    """Would the push shift more operations on its own center than a trial may re-time?
+
+    Counted in working minutes, where a shift moves interruptible work exactly and
+    non-interruptible work at least as much, so a trial this predicts to exceed the
+    limit would: it is skipped rather than run and abandoned.
+    """
+    seq = draft.sequences[push.work_center]
+    slots = draft.slots
+    p = push.position
+    limit = min(CONE_LIMIT, draft.trial_budget)
+    if p >= len(seq) or len(seq) - p < limit:
+        return False
+    avail = draft.availability[push.work_center]
+    nxt = seq[p]
+    op = draft.operations[nxt]
+    # Only the first operation gets a new predecessor; a smaller setup absorbs part.
+    saving = draft.setup(op, push.work_center, seq[p - 1] if p else None) - draft.setup(
+        op, push.work_center, op_id
+    )
+    delay = avail.working_minutes(slots[nxt].start, push.end) - max(saving, 0)
+    for q in range(p, p + limit - 1):
+        if delay <= 0:
+            return False
+        delay -= avail.working_minutes(slots[seq[q]].end, slots[seq[q + 1]].start)
+    return delay > 0
+
+
 class _CostBound:
     """Running cost of a trial (own lateness + other orders' added lateness) vs a bound."""
 
@@ -213,10 +241,6 @@ def _trial(
     draft.place_in_sequence(op_id, wc, p)
     seeds = [op_id, *draft.sequences[wc][p + 1 : p + 2]]
     watch = _CostBound(draft, op_id, own_due, bound) if bound < float("inf") else None
-    import os
-
-    if os.environ.get("NOBB"):
-        watch = None
     try:
         old = propagate(draft, seeds, limit=min(CONE_LIMIT, draft.trial_budget), watch=watch)
     except ConeTooLarge as exc:
@@ -304,7 +328,7 @@ def _push_trials(
             break
         if weight * max(0, push.end - own_due) > bound:
             continue
-        if not _acyclic_option(draft, op_id, push):
+        if _pushes_too_far(draft, op_id, push) or not _acyclic_option(draft, op_id, push):
             continue
         trial = _trial(draft, op_id, push.work_center, push.position, own_due, bound)
         if trial is not None:
