@@ -12,6 +12,7 @@ Ends with one summary line of key=value pairs.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import time
@@ -94,6 +95,7 @@ def main() -> None:
     args = parser.parse_args()
 
     began = time.perf_counter()
+    load_start = os.getloadavg()[0]
     plan = initial_plan(args.seed, args.orders)
     assert not check(plan)
     print(f"initial plan: {len(plan.orders)} orders, {len(plan.operations)} operations, "
@@ -127,7 +129,8 @@ def main() -> None:
             plan, ratio, repair_ratio = checkpoint(plan, stream.now, args, checkpoints)
             ratios.append(ratio)
             repair_ratios.append(repair_ratio)
-    _report(stats, ops_seen, ratios, repair_ratios, applied, time.perf_counter() - began)
+    loads = (load_start, os.getloadavg()[0])
+    _report(stats, ops_seen, ratios, repair_ratios, applied, time.perf_counter() - began, loads)
 
 
 def _report(
@@ -137,6 +140,7 @@ def _report(
     repair_ratios: list[float],
     applied: int,
     seconds: float,
+    loads: tuple[float, float],
 ) -> None:
     print(
         f"{'kind':22} {'n':>5} {'p50_ms':>7} {'p99_ms':>7} {'max_ms':>7} {'moved':>7} {'seqchg':>7}"
@@ -157,7 +161,7 @@ def _report(
         f"mean_wt_ratio_improved_vs_cpsat={_mean(ratios):.3f} "
         f"max_wt_ratio_improved_vs_cpsat={max(ratios, default=float('nan')):.3f} "
         f"mean_wt_ratio_repair_only_vs_cpsat={_mean(repair_ratios):.3f} "
-        f"seconds={seconds:.0f}"
+        f"seconds={seconds:.0f} loadavg_start={loads[0]:.1f} loadavg_end={loads[1]:.1f}"
     )
 
 
