@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from mes_scheduler.planning import repair, scenarios
 from mes_scheduler.planning.checker import check
+from mes_scheduler.planning.diff import sequence_changes
 from mes_scheduler.planning.events import apply
 from mes_scheduler.planning.improver import ImproverSettings, adopt, improve
 from mes_scheduler.planning.model import Plant
@@ -51,6 +52,7 @@ def test_every_repair_yields_a_feasible_plan(
         changed = {c.op_id for c in result.diff.changes}
         moved = {op for op, s in plan.slots.items() if result.plan.slots.get(op) != s}
         assert moved <= changed
+        assert result.diff.sequence_changes == sequence_changes(plan, result.plan)
         plan = result.plan
 
 

@@ -217,6 +217,7 @@ def _objective(
 
 def decode(draft: Draft, m: Model, solver: cp_model.CpSolver) -> Plan:
     """Sequences from the solution's start order, then exact re-timing."""
+    draft.resequenced = None
     key: dict[str, tuple[int, int, str]] = {}
     for op_id in m.window:
         wc = next(w for w, lit in sorted(m.presence[op_id].items()) if solver.value(lit))

@@ -29,8 +29,16 @@ class Diff:
         return len(self.changes)
 
 
-def diff(before: Plan, after: Plan, candidates: Iterable[str] | None = None) -> Diff:
-    """Compare two plans, over `candidates` only when given (a repair knows its cone)."""
+def diff(
+    before: Plan,
+    after: Plan,
+    candidates: Iterable[str] | None = None,
+    resequenced: Iterable[str] | None = None,
+) -> Diff:
+    """Compare two plans, over `candidates` only when given (a repair knows its cone).
+
+    `resequenced`, when given, holds every operation whose machine predecessor may differ.
+    """
     ops = (
         sorted(set(candidates))
         if candidates is not None
@@ -41,11 +49,22 @@ def diff(before: Plan, after: Plan, candidates: Iterable[str] | None = None) -> 
         for op in ops
         if before.slots.get(op) != after.slots.get(op)
     )
-    return Diff(changes, sequence_changes(before, after))
+    return Diff(changes, sequence_changes(before, after, resequenced))
 
 
-def sequence_changes(before: Plan, after: Plan) -> int:
-    """Operations (present in both) whose center or machine predecessor differs."""
+def sequence_changes(before: Plan, after: Plan, among: Iterable[str] | None = None) -> int:
+    """Operations (present in both) whose center or machine predecessor differs.
+
+    With `among`, only those operations are compared (the others are known unchanged).
+    """
+    if among is not None:
+        return sum(
+            1
+            for op in set(among)
+            if op in before.slots
+            and op in after.slots
+            and _center_and_predecessor(before, op) != _center_and_predecessor(after, op)
+        )
     count = 0
     for wc in sorted(after.sequences):
         seq = after.sequences[wc]
@@ -61,3 +80,10 @@ def sequence_changes(before: Plan, after: Plan) -> int:
 def _predecessors(plan: Plan, wc: str) -> dict[str, str | None]:
     seq = plan.sequences.get(wc, ())
     return {op: (seq[i - 1] if i else None) for i, op in enumerate(seq)}
+
+
+def _center_and_predecessor(plan: Plan, op: str) -> tuple[str, str | None]:
+    wc = plan.slots[op].work_center
+    seq = plan.sequences[wc]
+    i = seq.index(op)
+    return wc, (seq[i - 1] if i else None)

@@ -146,6 +146,7 @@ class _Dispatcher:
 
     def run(self) -> None:
         d = self.draft
+        d.resequenced = None
         for wc in sorted(d.sequences):
             d.sequences[wc] = [op for op in d.sequences[wc] if op not in self.movable]
         for order_id in sorted(d.routing):

@@ -19,7 +19,6 @@ PUSH_TRIALS_PER_CENTER = 1
 CONE_LIMIT = 40
 SCAN_LIMIT = 40
 SEARCH_LIMIT = 5000
-MAX_TRIALS = 99
 SHIFT_LIMIT = 60
 
 
@@ -237,6 +236,7 @@ class _CostBound:
 def _trial(
     draft: Draft, op_id: str, wc: str, p: int, own_due: int, bound: float = float("inf")
 ) -> Option | None:
+    """Apply, score and undo one pushing position; None if it was abandoned."""
     before = draft.slots.get(op_id)
     draft.place_in_sequence(op_id, wc, p)
     seeds = [op_id, *draft.sequences[wc][p + 1 : p + 2]]
@@ -323,7 +323,7 @@ def _push_trials(
     bound = best.cost if best is not None else float("inf")
     weight = draft.orders[draft.operations[op_id].order_id].weight
     found: list[Option] = []
-    for push in sorted(pushes, key=_by_end)[:MAX_TRIALS]:
+    for push in sorted(pushes, key=_by_end):
         if draft.trial_budget <= 0:
             break
         if weight * max(0, push.end - own_due) > bound:

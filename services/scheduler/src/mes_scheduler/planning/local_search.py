@@ -61,6 +61,7 @@ def critical_pairs(draft: Draft) -> list[tuple[str, str]]:
 
 
 def _swap(draft: Draft, a: str, b: str) -> None:
+    draft.resequenced = None
     seq = draft.sequences[draft.slots[a].work_center]
     i = seq.index(a)
     seq[i], seq[i + 1] = b, a

@@ -110,6 +110,9 @@ class Draft:
         self.fresh: set[str] = set()
         self.detached: set[str] = set()
         self.touched: set[str] = set()
+        # Operations whose machine predecessor may have changed, for a cheap diff; None
+        # once sequences were rebuilt wholesale (dispatch, local search).
+        self.resequenced: set[str] | None = set()
         # Re-timed operations the push trials of this repair may still spend: a
         # deterministic bound on the search (an event moving much work searches less).
         self.trial_budget = TRIAL_BUDGET
@@ -193,16 +196,24 @@ class Draft:
         i = seq.index(op_id)
         seq.pop(i)
         self.detached.add(op_id)
-        return [seq[i]] if i < len(seq) else []
+        after = [seq[i]] if i < len(seq) else []
+        self._resequenced(op_id, *after)
+        return after
 
     def place_in_sequence(self, op_id: str, wc_id: str, position: int) -> None:
-        self.sequences[wc_id].insert(position, op_id)
+        seq = self.sequences[wc_id]
+        seq.insert(position, op_id)
+        self._resequenced(*seq[position : position + 2])
         # A placeholder that pushes nobody and sorts first in the re-timing heap: the
         # real slot is computed before any successor looks at it.
         self.slots[op_id] = Slot(wc_id, -1, -1)
         self.fresh.add(op_id)
         self.detached.discard(op_id)
         self.touched.add(op_id)
+
+    def _resequenced(self, *ops: str) -> None:
+        if self.resequenced is not None:
+            self.resequenced.update(ops)
 
     def movable_ops(self) -> list[str]:
         """Unfrozen operations, sorted by id."""

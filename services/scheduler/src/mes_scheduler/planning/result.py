@@ -21,7 +21,7 @@ def finish(draft: Draft, extra: Iterable[str] = ()) -> RepairResult:
     """Freeze a draft and diff it over the operations the repair touched."""
     plan = draft.to_plan()
     candidates = draft.touched | set(extra)
-    return RepairResult(plan, diff(draft.base, plan, candidates))
+    return RepairResult(plan, diff(draft.base, plan, candidates, draft.resequenced))
 
 
 def forget(draft: Draft, op_id: str) -> None:
