@@ -37,3 +37,17 @@ class Settings(ServiceSettings):
     # Checks every plan against the engine's feasibility checker before it is published (costly
     # at thousands of operations; on in the tests).
     verify_plans: bool = False
+
+    @property
+    def event_source(self) -> str:
+        """CloudEvents source of our events: plants share mes.scheduler, and consumers track
+        streams per source, so each plant's work-center streams need a source of their own."""
+        if self.plant_id == DEFAULT_PLANT:
+            return "mes/scheduler"
+        return f"mes/plants/{self.plant_id}/scheduler"
+
+    @property
+    def planner_name(self) -> str:
+        """The planner's consumer group (after the service prefix): one per plant, so plants'
+        schedulers do not split the partitions between them; the default plant keeps its name."""
+        return "planner" if self.plant_id == DEFAULT_PLANT else f"planner.{self.plant_id}"

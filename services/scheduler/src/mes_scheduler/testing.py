@@ -14,7 +14,7 @@ import httpx
 from fastapi import FastAPI
 
 from mes_events.auth import ADMIN
-from mes_events.catalog.common import MaterialRequirement, RoutingOperation
+from mes_events.catalog.common import DEFAULT_PLANT, MaterialRequirement, RoutingOperation
 from mes_events.catalog.orders import OrderReceived
 from mes_events.envelope import EventEnvelope
 from mes_events.registry import DomainEvent
@@ -155,11 +155,13 @@ def order_received(
     priority: int = 3,
     materials: dict[int, str] | None = None,
     setup: int = 0,
+    plant_id: str = DEFAULT_PLANT,
 ) -> OrderReceived:
     """An order whose routing is (seq, group, run minutes per unit) steps."""
     return OrderReceived(
         order_id=order_id, external_ref=f"ERP-{order_id}", customer="ACME", product="P",
         quantity=quantity, due_at=T0 + timedelta(hours=due_in_hours), priority=priority,
+        plant_id=plant_id,
         routing=tuple(
             RoutingOperation(seq=s, operation=f"op{s}", work_center_group=g,
                              setup_minutes=Decimal(setup), run_minutes_per_unit=Decimal(str(r)))

@@ -37,6 +37,7 @@ def fingerprint(state: PlanState) -> tuple[Any, ...]:
         p.plant, dict(p.orders), dict(p.operations), dict(p.routing), dict(p.sequences),
         dict(p.slots), dict(p.started), p.revision, dict(p.last_family),
         state.axis, state.now, state.orders, state.material, state.done, state.projected,
+        state.foreign,
     )  # fmt: skip
 
 

@@ -94,11 +94,22 @@ async def log_improvement(
     conn: AsyncConnection, plan_id: str, now: int, data: dict[str, Any]
 ) -> int:
     """Append an adopted improvement (its slots and sequences) to the input log."""
+    return await _log_other(conn, plan_id, "improvement", now, data)
+
+
+async def log_foreign(conn: AsyncConnection, plan_id: str, now: int, order_id: str) -> int:
+    """Append that an order belongs to another plant (its id only, not the whole order)."""
+    return await _log_other(conn, plan_id, "foreign", now, {"order_id": order_id})
+
+
+async def _log_other(
+    conn: AsyncConnection, plan_id: str, kind: str, now: int, data: dict[str, Any]
+) -> int:
     nulls = dict.fromkeys(
         ("event_id", "event_type", "schema_version", "source", "stream_id", "stream_version",
          "occurred_at", "correlation_id"),
     )  # fmt: skip
-    row = nulls | {"plan_id": plan_id, "kind": "improvement", "now": now,
+    row = nulls | {"plan_id": plan_id, "kind": kind, "now": now,
                    "data": orjson.dumps(data).decode()}  # fmt: skip
     seq: int = (await conn.execute(_LOG, row)).scalar_one()
     return seq

@@ -108,7 +108,8 @@ plan_input = Table(
     "plan_input",
     metadata,
     # Every input the planner applied, in order, with the minute it was applied at: the tail a
-    # restart replays after the latest snapshot. kind: "event" or "improvement".
+    # restart replays after the latest snapshot. kind: "event", "improvement" or "foreign"
+    # (an order of another plant).
     Column("seq", BigInteger, Identity(always=True), primary_key=True),
     Column("plan_id", Text, nullable=False),
     Column("kind", Text, nullable=False),

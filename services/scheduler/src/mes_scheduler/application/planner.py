@@ -18,15 +18,17 @@ from uuid import UUID, uuid4
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mes_events.catalog.orders import OrderReceived
 from mes_events.envelope import EventEnvelope
 from mes_events.metrics import REPLAN_SECONDS
 from mes_events.store import Metadata, load_snapshot, save_snapshot
 from mes_scheduler.adapters import plan_store
 from mes_scheduler.adapters.uow import hooks_of
 from mes_scheduler.application.context import Scheduler
-from mes_scheduler.domain import codec, plan_rows, planner
+from mes_scheduler.domain import codec, plan_rows, planner, plant_scope
 from mes_scheduler.domain.plan_state import PlanState
 from mes_scheduler.domain.plan_step import Step
+from mes_scheduler.domain.plant_scope import Scope
 from mes_scheduler.domain.timeaxis import week_start
 from mes_scheduler.planning import checker, improver
 from mes_scheduler.planning.plan import Plan, Slot
@@ -119,15 +121,30 @@ class Planner:
         self.changed.set()
 
     async def handle(self, conn: AsyncConnection, env: EventEnvelope) -> None:
-        """The consumer's handler: apply a planning-relevant event in the consumer's transaction."""
+        """The consumer's handler: apply a planning-relevant event in the consumer's transaction.
+
+        Another plant's event is left out (the consumer still records it as consumed); an
+        order of another plant is logged by id only, so its material events are left out too.
+        """
         if env.event_type not in planner.INPUT_TYPES:
             return
         staged = await self._stage(conn)
         state = staged.state
+        event = env.payload()
+        own = env.source == self.sch.store.source
+        where = plant_scope.scope(state, event, plant_id=self.plan_id, own=own)
+        if where is Scope.NOT_OURS:
+            return
         now = max(state.now, state.axis.minute(self.sch.clock()))
+        if where is Scope.FOREIGN_ORDER:
+            assert isinstance(event, OrderReceived)
+            plant_scope.mark_foreign(state, event.order_id)
+            staged.input_seq = await plan_store.log_foreign(conn, self.plan_id, now, event.order_id)
+            await self._publish(conn, staged, Step(state.plan), self.sch.meta(), env.event_id)
+            return
         before = state.plan
         started = time.perf_counter()
-        step = planner.apply(state, env.payload(), now, env.occurred_at)
+        step = planner.apply(state, event, now, env.occurred_at)
         REPLAN_SECONDS.labels(env.event_type).observe(time.perf_counter() - started)
         self._verify(before, state, now)
         staged.input_seq = await plan_store.log_event(conn, self.plan_id, now, env)
@@ -186,6 +203,9 @@ class Planner:
 
 
 def _replay(state: PlanState, row: Any) -> None:
+    if row.kind == "foreign":
+        plant_scope.mark_foreign(state, row.data["order_id"])
+        return
     if row.kind == "event":
         env = plan_store.envelope_of(row)
         planner.apply(state, env.payload(), row.now, env.occurred_at)

@@ -170,6 +170,7 @@ def encode(state: PlanState) -> Json:
         ],  # fmt: skip
         "done": sorted(state.done),
         "projected": _pairs(state.projected, lambda p: [p.completion, p.due_at.isoformat()]),
+        "foreign": sorted(state.foreign),
     }
 
 
@@ -186,4 +187,5 @@ def decode(raw: Json) -> PlanState:
         },  # fmt: skip
         done=set(raw["done"]),
         projected={k: Projection(c, datetime.fromisoformat(d)) for k, (c, d) in raw["projected"]},
+        foreign=set(raw["foreign"]),
     )

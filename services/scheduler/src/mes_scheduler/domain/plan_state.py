@@ -95,6 +95,8 @@ class PlanState:
     material: dict[MaterialKey, tuple[bool, datetime]] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)
     projected: dict[str, Projection] = field(default_factory=dict)
+    # Orders of other plants (their OrderReceived named another plant): ignored from then on.
+    foreign: set[str] = field(default_factory=set)
 
     def clone(self) -> PlanState:
         return PlanState(
@@ -106,6 +108,7 @@ class PlanState:
             dict(self.material),
             set(self.done),
             dict(self.projected),
+            set(self.foreign),
         )
 
     def short_materials(self, order_id: str, seq: int) -> list[str]:

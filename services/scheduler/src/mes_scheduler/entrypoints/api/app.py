@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from mes_events.service import ALL_ROLES, Role, ServiceRuntime, build_app
+from mes_events.store import EventStore
 from mes_scheduler.adapters.uow import HookedUnitOfWork
 from mes_scheduler.application import improver
 from mes_scheduler.application.context import Scheduler
@@ -35,6 +36,7 @@ def create_app(
     settings = settings or Settings()
     runtime = ServiceRuntime(settings, MIGRATIONS, roles=roles)
     runtime.uow = HookedUnitOfWork(runtime.engine)
+    runtime.store = EventStore(settings.event_source)
     sch = Scheduler(runtime.uow, runtime.store, clock, settings)
     planner = Planner(sch)
     runtime.subscriptions = [subscription(planner)]
