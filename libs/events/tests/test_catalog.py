@@ -133,6 +133,12 @@ SAMPLES: list[DomainEvent] = [
     scheduler.WorkCenterRegistered(
         work_center_id="LATHE-2", name="Lathe 2", work_center_group="LATHE"
     ),
+    scheduler.WorkCenterRedefined(
+        work_center_id="LATHE-2",
+        name="Lathe 2 (retrofitted)",
+        work_center_group="LATHE",
+        efficiency=Decimal("1.2"),
+    ),
     scheduler.WorkCenterDown(
         work_center_id="LATHE-2",
         reason="spindle",
@@ -233,8 +239,8 @@ EXPECTED = {
         "MaterialShortage", "MaterialConsumed", "LotQuarantined", "LotReleased", "StockAdjusted",
     ],
     "scheduler": [
-        "WorkCenterRegistered", "WorkCenterDown", "WorkCenterUp", "ScheduleRevised",
-        "OrderProjected", "JobStarted", "JobCompleted",
+        "WorkCenterRegistered", "WorkCenterRedefined", "WorkCenterDown", "WorkCenterUp",
+        "ScheduleRevised", "OrderProjected", "JobStarted", "JobCompleted",
     ],
     "quality": [
         "InspectionRequested", "InspectionPassed", "InspectionFailed", "NonconformanceRaised",

@@ -104,6 +104,26 @@ class WorkCenterRegistered(
     )
 
 
+class WorkCenterRedefined(
+    DomainEvent, type_name="scheduler.WorkCenterRedefined", version=1, stream_type=WORK_CENTER
+):
+    """A registered work center's definition was replaced: name, shift calendar, efficiency.
+
+    Carries the whole new definition; the group and plant stay those it was registered with.
+    """
+
+    work_center_id: Code
+    name: Text
+    work_center_group: Code
+    plant_id: Code = DEFAULT_PLANT
+    calendar: ShiftCalendar | None = Field(
+        default=None, description="Shift calendar; none means always open."
+    )
+    efficiency: Annotated[PositiveQuantity, Field(le=10)] = Field(
+        default=Decimal(1), description="Speed factor: run minutes are divided by it."
+    )
+
+
 class WorkCenterDown(
     DomainEvent, type_name="scheduler.WorkCenterDown", version=1, stream_type=WORK_CENTER
 ):
