@@ -13,7 +13,8 @@ for each completion it measures:
 - dashboard: that POST -> the same ScheduleRevised on the dashboard's stream `GET /api/events`.
 
 A rate is kept up when every post succeeded, at least 90 % of the asked rate was done, every
-revision arrived and revised p99 <= --max-p99-ms; the ladder stops at the first rate that is not.
+revision arrived and revised p99 <= --max-p99-ms; the ladder stops at the first rate that is not
+(--all-rates: it goes on).
 Between rates, more orders keep the plan about its initial size. Afterwards, the ceilings of
 single components in the same run: a trivial HTTP endpoint, the broker alone at the message
 rate the system's topics saw, the scheduler's repair alone (its planner replaying the inputs
@@ -45,6 +46,7 @@ from _load_ceilings import (
     http_ceiling,
     repair_ceiling,
 )
+from _load_cpu import CpuMark
 from _load_floor import Completion, Floor, run_step
 from _load_observe import DashboardWatch, KafkaWatch
 from _load_stack import ALL_TOPICS, Stack, running_stack
@@ -75,6 +77,7 @@ class Step:
     missing_dashboard: int
     lag: Latency  # scheduled -> start posted (waiting for an idle center and a ready job)
     messages_per_s: float
+    cpu: str
     kept_up: bool
 
 
@@ -172,6 +175,7 @@ async def ladder_step(
 ) -> Step:
     kafka, dashboard = watches
     messages_before = kafka.seen.messages
+    cpu_before = CpuMark.now()
     completions: list[Completion] = []
     began = time.perf_counter()
     reporter = asyncio.create_task(progress(completions, watches, began))
@@ -183,6 +187,7 @@ async def ladder_step(
     finished = max((c.complete_sent + c.complete_ms / 1000 for c in ok), default=began)
     elapsed = max(args.seconds, finished - began)
     messages = kafka.seen.messages - messages_before
+    cpu = CpuMark.now().since(cpu_before)
     await drain(ok, watches, args.drain)
     revised, missing_revised = latencies(ok, kafka.seen.revision_of_job())
     shown, missing_dashboard = latencies(ok, dashboard.seen.revision_of_job())
@@ -202,6 +207,7 @@ async def ladder_step(
         missing_dashboard=missing_dashboard,
         lag=Latency.of([(c.start_sent - c.scheduled) * 1000 for c in ok]),
         messages_per_s=messages / elapsed,
+        cpu=cpu,
         kept_up=False,
     )
     revised_p99 = step.revised.p99 if revised else float("inf")
@@ -252,10 +258,11 @@ async def measure(stack: Stack, args: argparse.Namespace) -> None:
             steps.append(await ladder_step(floor, watches, rate, args))
             say(HEADER)
             say(row(steps[-1]))
+            say(f"  {steps[-1].cpu}")
             for failure in floor.failures[:3]:
                 say(f"    refused: {failure}")
             floor.failures.clear()
-            if not steps[-1].kept_up:
+            if not steps[-1].kept_up and not args.all_rates:
                 say(f"  not kept up at {rate:g}/s: the ladder stops here")
                 break
     await dashboard.stop()
@@ -289,6 +296,7 @@ async def ceilings_and_summary(stack: Stack, steps: list[Step], args: argparse.N
     say(HEADER)
     for s in steps:
         say(row(s))
+        say(f"  {s.cpu}")
     kept = [s for s in steps if s.kept_up]
     best = max(kept, key=lambda s: s.achieved) if kept else steps[0]
     load = os.getloadavg()
@@ -298,6 +306,7 @@ async def ceilings_and_summary(stack: Stack, steps: list[Step], args: argparse.N
         "orders": args.orders,
         "sustained_completions_per_s": f"{best.achieved:.1f}" if kept else "0",
         "at_rate": f"{best.rate:g}",
+        "max_achieved_per_s": f"{max(s.achieved for s in steps):.1f}",
         "post_p50_ms": f"{best.post.p50:.1f}",
         "post_p99_ms": f"{best.post.p99:.1f}",
         "revised_p50_ms": f"{best.revised.p50:.1f}",
@@ -328,6 +337,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--orders", type=int, default=None)
     parser.add_argument("--drain", type=float, default=None, help="s to wait for late revisions")
     parser.add_argument("--max-p99-ms", type=float, default=2000.0)
+    parser.add_argument("--all-rates", action="store_true", help="go on past a missed rate")
     parser.add_argument("--no-improver", action="store_true", help="scheduler improver off")
     parser.add_argument("--quick", action="store_true", help="a short run (about a minute)")
     args = parser.parse_args()

@@ -1,0 +1,76 @@
+"""Who used the CPU during a step of bench/load_pipeline.py (Linux /proc).
+
+On a shared 2-core machine a latency means little without knowing whether the system's own
+processes or someone else's had the cores; this reads both.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from orders_api import server_cpu_s
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _name(pid: int) -> str:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "gone"
+    if b"tansu" in argv[0]:
+        return "broker"
+    modules = [a.decode() for a in argv if a.startswith(b"mes_")]
+    return modules[-1].removeprefix("mes_") if modules else "other"
+
+
+def _machine() -> tuple[float, float]:
+    """Busy and total CPU time of the whole machine so far, in clock ticks."""
+    fields = [float(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+@dataclass(frozen=True)
+class CpuMark:
+    """CPU seconds so far: this process, each process it started, and the machine."""
+
+    at: float
+    processes: dict[str, float]
+    machine: tuple[float, float]
+
+    @classmethod
+    def now(cls) -> CpuMark:
+        processes = {"bench": time.process_time()}
+        for pid in _children(os.getpid()):
+            name = _name(pid)
+            if name not in ("gone", "other"):
+                processes[name] = processes.get(name, 0.0) + server_cpu_s(pid)
+        return cls(time.perf_counter(), processes, _machine())
+
+    def since(self, before: CpuMark) -> str:
+        """Each process's share of one core, and how busy the machine's cores were."""
+        wall = self.at - before.at
+        shares = [
+            f"{name} {(self.processes[name] - before.processes.get(name, 0.0)) / wall:.0%}"
+            for name in sorted(self.processes)
+        ]
+        busy = self.machine[0] - before.machine[0]
+        total = self.machine[1] - before.machine[1]
+        cores = os.cpu_count() or 1
+        return (
+            f"CPU (share of one core): {', '.join(shares)}; the machine's {cores} cores"
+            f" {busy / total if total else 0:.0%} busy (all users), load average"
+            f" {os.getloadavg()[0]:.1f}"
+        )
