@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,50 @@ async def test_the_gantt_follows_the_plan_live(page: Page, system: RunningSystem
     await call(system, "scheduler", f"/work-centers/{cnc}/down", {"reason": "spindle"})
     await expect(gantt).to_have_attribute("data-downtime", re.compile(re.escape(cnc)), timeout=LIVE)
     await page.screenshot(path=str(ARTIFACTS / "dashboard-gantt.png"), full_page=True)
+
+
+# What the Gantt drew: its canvas elements named "non-working:<center>:<kind>" (app.js).
+DRAWN_NON_WORKING = """() => echarts.getInstanceByDom(document.getElementById("gantt")).getZr()
+    .storage.getDisplayList().map((el) => el.name).filter((n) => n?.startsWith("non-working:"))"""
+
+
+async def test_the_gantt_shades_non_working_time(
+    page: Page, system: RunningSystem, tmp_path: Path
+) -> None:
+    if not system.running("scheduler"):
+        pytest.skip("waits for the scheduler service (GET /work-centers)")
+    wc = f"PRESS-{uuid.uuid4().hex[:4].upper()}"
+    # One early shift a day, and a maintenance stop inside the Gantt's default window.
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    weekly = [{"day": d, "start": "06:00", "end": "14:00"} for d in days]
+    now = datetime.now(UTC)
+    stop = {"kind": "maintenance", "reason": "die change"}
+    stop |= {
+        "start_at": (now + timedelta(hours=20)).isoformat(),
+        "end_at": (now + timedelta(hours=23)).isoformat(),
+    }
+    calendar = {"weekly": weekly, "exceptions": [stop]}
+    body = {"id": wc, "group": "PRESS", "name": wc, "calendar": calendar}
+    await call(system, "scheduler", "/work-centers", body)
+
+    seen: dict[str, Any] = {}
+
+    async def drawn() -> list[str]:
+        seen["names"] = names = await page.evaluate(DRAWN_NON_WORKING)
+        seen["data"] = await page.get_by_test_id("gantt").get_attribute("data-non-working")
+        mine = [n for n in names if n.startswith(f"non-working:{wc}:")]
+        return mine if mine and len(names) == int(seen["data"] or 0) else []
+
+    try:
+        mine = await eventually(drawn)
+    except TimeoutError:
+        pytest.fail(f"drawn {seen.get('names')}, data-non-working {seen.get('data')}")
+    # 3 days of one 8-hour shift a day leave at least 3 off-shift gaps, besides the stop.
+    assert mine.count(f"non-working:{wc}:off_shift") >= 3, mine
+    assert mine.count(f"non-working:{wc}:maintenance") == 1, mine
+    shot = tmp_path / "dashboard-gantt-non-working.png"
+    await page.get_by_test_id("gantt").screenshot(path=str(shot))
+    assert shot.stat().st_size > 0
 
 
 async def test_a_late_order_shows_as_at_risk_with_why(page: Page, system: RunningSystem) -> None:

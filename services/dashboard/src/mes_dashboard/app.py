@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sse_starlette import EventSourceResponse
 
-from mes_dashboard import views
+from mes_dashboard import calendars, views
 from mes_dashboard.config import SERVICES, Settings
 from mes_dashboard.streams import MergedStream, decode_id, merged
 from mes_dashboard.upstream import Reply, Upstream
@@ -56,7 +56,7 @@ async def gantt(
     end: To = None,
     days: Annotated[float, Query(gt=0, le=60, description="window length without `to`")] = 3,
 ) -> dict[str, Any]:
-    """The plan per work center between `from` and `to`, with downtime bands."""
+    """The plan per work center between `from` and `to`, with downtime and non-working bands."""
     now = _now(request)
     start = start or now - timedelta(hours=12)
     end = end or start + timedelta(days=days)
@@ -74,6 +74,7 @@ async def gantt(
         "work_centers": views.work_center_rows(centers.items(), bars),
         "operations": bars,
         "downtime": views.downtime_bands(centers.items(), now),
+        "non_working": calendars.non_working_bands(centers.items(), start, end),
     }
 
 

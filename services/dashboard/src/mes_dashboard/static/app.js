@@ -94,6 +94,33 @@ function renderBand(params, api) {
     style: { fill: "rgba(154,165,177,0.35)", stroke: COLORS.late, lineWidth: 1, lineDash: [4, 3] } };
 }
 
+// Off-shift time is a light hatch; holidays, maintenance and closures a darker one.
+const NON_WORKING = { off_shift: "rgba(107,119,133,0.10)", exception: "rgba(107,119,133,0.26)" };
+
+function renderNonWorking(params, api, items) {
+  const row = api.value(0);
+  const start = api.coord([api.value(1), row]);
+  const end = api.coord([api.value(2), row]);
+  const height = api.size([0, 1])[1];
+  const shape = echarts.graphic.clipRectByRect(
+    { x: start[0], y: start[1] - height / 2, width: end[0] - start[0], height },
+    { x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height },
+  );
+  const band = items[params.dataIndex].band;
+  // Named so a test (or a tool) can count what was drawn, per work center.
+  return shape && { type: "rect", name: `non-working:${band.work_center_id}:${band.kind}`, shape, z2: -2,
+    style: { fill: band.kind === "off_shift" ? NON_WORKING.off_shift : NON_WORKING.exception } };
+}
+
+function ganttTooltip(p) {
+  const op = p.data.op, band = p.data.band;
+  if (op) return `${op.order_id} / ${op.seq} ${op.operation}<br>${op.work_center_id}: ` +
+    `${fmtTime(op.start_at)} → ${fmtTime(op.end_at)}<br>${op.status}${op.late ? ", late" : ""}`;
+  const what = band.kind === undefined ? `down: ${band.reason}`
+    : band.kind === "off_shift" ? "no shift" : `${band.kind}${band.reason ? `: ${band.reason}` : ""}`;
+  return `${band.work_center_id} ${what}<br>${fmtTime(band.from)} → ${band.to ? fmtTime(band.to) : "?"}`;
+}
+
 async function loadGantt() {
   // The server picks the window around plant time (the simulator may run it faster).
   const data = await getJSON(`/api/gantt?days=${Number($("#gantt-window").value)}`);
@@ -111,7 +138,11 @@ async function loadGantt() {
     value: [index.get(b.work_center_id), Date.parse(b.from), b.to ? Date.parse(b.to) : to.getTime()],
     band: b,
   }));
+  const offTime = (data.non_working ?? []).filter((b) => index.has(b.work_center_id)).map((b) => ({
+    value: [index.get(b.work_center_id), Date.parse(b.from), Date.parse(b.to)], band: b,
+  }));
   el.dataset.state = ok ? "loaded" : "unavailable";
+  el.dataset.nonWorking = String(offTime.length);
   el.dataset.bars = String(bars.length);
   el.dataset.orders = [...new Set(data.operations.map((op) => op.order_id))].join(",");
   el.dataset.downtime = data.downtime.map((b) => b.work_center_id).join(",");
@@ -122,16 +153,15 @@ async function loadGantt() {
   c.setOption({
     animationDurationUpdate: 400,
     grid: { left: 110, right: 20, top: 22, bottom: 50 },
-    tooltip: { formatter: (p) => p.data.op
-      ? `${p.data.op.order_id} / ${p.data.op.seq} ${p.data.op.operation}<br>${p.data.op.work_center_id}: ` +
-        `${fmtTime(p.data.op.start_at)} → ${fmtTime(p.data.op.end_at)}<br>${p.data.op.status}${p.data.op.late ? ", late" : ""}`
-      : `${p.data.band.work_center_id} down: ${p.data.band.reason}<br>${fmtTime(p.data.band.from)} → ${p.data.band.to ? fmtTime(p.data.band.to) : "?"}` },
+    tooltip: { formatter: ganttTooltip },
     xAxis: { type: "time", min: from.getTime(), max: to.getTime(), axisLabel: { hideOverlap: true } },
     yAxis: { type: "category", data: data.work_centers.map((wc) => wc.status === "down" ? `${wc.name} (down)` : wc.name),
       inverse: true, axisTick: { show: false } },
     dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "weakFilter" },
       { type: "slider", xAxisIndex: 0, height: 16, bottom: 8, filterMode: "weakFilter" }],
     series: [
+      { id: "non-working", type: "custom", renderItem: (params, api) => renderNonWorking(params, api, offTime), encode: { x: [1, 2], y: 0 },
+        data: offTime, z: 1 },
       { id: "downtime", type: "custom", renderItem: renderBand, encode: { x: [1, 2], y: 0 }, data: bands },
       { id: "plan", type: "custom", renderItem: renderBar, encode: { x: [1, 2], y: 0 }, data: bars,
         markLine: { silent: true, symbol: "none", lineStyle: { color: COLORS.late, width: 1.5 },
