@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -40,7 +41,7 @@ async def plants(
     pg_server_url: str, kafka_settings: KafkaSettings
 ) -> AsyncIterator[tuple[Api, Api]]:
     urls = [await fresh_database(pg_server_url, f"t_sched_{p}", MIGRATIONS) for p in ("n", "s")]
-    options = {"verify_plans": True, "improver_enabled": False}
+    options: dict[str, Any] = {"verify_plans": True, "improver_enabled": False}
     try:
         async for north in running(urls[0], kafka_settings, ALL_ROLES, plant_id="north", **options):
             async for south in running(

@@ -70,3 +70,55 @@ async def test_bad_input_names_the_field_and_unknown_ids_are_404(api: Api) -> No
     assert r.status_code == 404
     assert (await api.client.get("/work-centers/NOPE")).status_code == 404
     assert (await api.client.post("/work-centers/X/down", json={})).status_code == 422
+
+
+async def test_redefine_replaces_the_definition_with_optimistic_concurrency(api: Api) -> None:
+    body = work_center_body("MILL-7", "MILL", calendar=two_shifts())
+    assert (await api.client.post("/work-centers", json=body)).status_code == 201
+    shown = await api.client.get("/work-centers/MILL-7")
+    assert shown.headers["ETag"] == '"1"' and shown.json()["version"] == 1
+    nights = {"weekly": [{"day": "mon", "start": "22:00", "end": "06:00"}]}
+    new = {"group": "MILL", "name": "Mill 7 (retrofit)", "efficiency": "1.5", "calendar": nights}
+    r = await api.client.put("/work-centers/MILL-7", json=new, headers={"If-Match": '"1"'})
+    assert r.status_code == 200, r.text
+    assert r.headers["ETag"] == '"2"'
+    assert (r.json()["name"], r.json()["efficiency"], r.json()["version"]) == (
+        "Mill 7 (retrofit)", "1.5", 2)  # fmt: skip
+    assert r.json()["calendar"]["weekly"] == [
+        {"day": "mon", "start": "22:00:00", "end": "06:00:00"}
+    ]
+    assert (await api.client.get("/work-centers/MILL-7")).json() == r.json()
+    # The same definition again changes nothing; a stale version is refused.
+    again = await api.client.put("/work-centers/MILL-7", json=new)
+    assert again.status_code == 200 and again.headers["ETag"] == '"2"'
+    stale = await api.client.put("/work-centers/MILL-7", json=new, headers={"If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert "version 2" in stale.json()["detail"]
+    # PUT replaces the whole definition: what it leaves out takes the default.
+    plain = await api.client.put("/work-centers/MILL-7", json={"group": "MILL"})
+    assert (plain.json()["name"], plain.json()["efficiency"], plain.json()["calendar"]) == (
+        "", "1", None)  # fmt: skip
+    assert await events_of(api, "work-center-MILL-7") == [
+        "scheduler.WorkCenterRegistered", "scheduler.WorkCenterRedefined",
+        "scheduler.WorkCenterRedefined",
+    ]  # fmt: skip
+
+
+async def test_redefine_refuses_another_group_unknown_centers_and_bad_input(api: Api) -> None:
+    await api.client.post("/work-centers", json=work_center_body("DRILL-3", "DRILL"))
+    other = await api.client.put("/work-centers/DRILL-3", json={"group": "MILL"})
+    assert other.status_code == 409
+    assert "group cannot change" in other.json()["detail"]
+    assert (await api.client.put("/work-centers/NOPE", json={"group": "MILL"})).status_code == 404
+    bad = await api.client.put("/work-centers/DRILL-3", json={"group": "DRILL", "efficiency": 0})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "efficiency"]
+    no_group = await api.client.put("/work-centers/DRILL-3", json={"name": "x"})
+    assert no_group.status_code == 422 and no_group.json()["detail"][0]["loc"] == ["body", "group"]
+    with_id = await api.client.put("/work-centers/DRILL-3", json={"group": "DRILL", "id": "X"})
+    assert with_id.status_code == 422 and with_id.json()["detail"][0]["loc"] == ["body", "id"]
+    odd = await api.client.put(
+        "/work-centers/DRILL-3", json={"group": "DRILL"}, headers={"If-Match": "yesterday"}
+    )
+    assert odd.status_code == 412
+    assert await events_of(api, "work-center-DRILL-3") == ["scheduler.WorkCenterRegistered"]

@@ -14,7 +14,7 @@ from mes_scheduler.domain.job import Center, JobFacts
 
 _CENTERS = """
     SELECT work_center_id AS id, work_center_group AS "group", name, calendar, efficiency,
-           status, down_reason, down_at, expected_up_at
+           status, down_reason, down_at, expected_up_at, version
     FROM work_center
 """
 

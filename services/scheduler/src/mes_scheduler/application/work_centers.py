@@ -1,11 +1,11 @@
-"""REST commands on work centers: register, down, up."""
+"""REST commands on work centers: register, redefine, down, up."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from uuid import UUID
 
-from mes_events.catalog.scheduler import WorkCenterRegistered
+from mes_events.catalog.scheduler import WorkCenterRedefined, WorkCenterRegistered
 from mes_events.store import retry_on_conflict
 from mes_scheduler.application import streams
 from mes_scheduler.application.context import Scheduler
@@ -22,6 +22,27 @@ async def register(
         async with sch.uow.transaction() as conn:
             history, version = await streams.load(conn, sch.store, stream_id)
             events = rules.register(rules.fold(history), event)
+            await streams.emit(
+                conn, sch.store, stream_id, version, events, sch.meta(correlation_id)
+            )
+            return bool(events)
+
+    return await retry_on_conflict(attempt)
+
+
+async def redefine(
+    sch: Scheduler,
+    event: WorkCenterRedefined,
+    if_match: int | None = None,
+    correlation_id: UUID | None = None,
+) -> bool:
+    """Replace a center's definition; False when it already was this one."""
+    stream_id = rules.stream_id(event.work_center_id)
+
+    async def attempt() -> bool:
+        async with sch.uow.transaction() as conn:
+            history, version = await streams.load(conn, sch.store, stream_id)
+            events = rules.redefine(rules.fold(history), event, if_match)
             await streams.emit(
                 conn, sch.store, stream_id, version, events, sch.meta(correlation_id)
             )

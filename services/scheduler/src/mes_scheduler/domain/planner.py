@@ -18,6 +18,7 @@ from mes_events.catalog.scheduler import (
     JobCompleted,
     JobStarted,
     WorkCenterDown,
+    WorkCenterRedefined,
     WorkCenterRegistered,
     WorkCenterUp,
 )
@@ -36,6 +37,7 @@ REACTIONS: Mapping[str, Reaction] = {
     OrderCancelled.type_name: plan_orders.order_cancelled,
     DispositionDecided.type_name: plan_orders.disposition_decided,
     WorkCenterRegistered.type_name: plan_floor.center_registered,
+    WorkCenterRedefined.type_name: plan_floor.center_redefined,
     WorkCenterDown.type_name: plan_floor.center_down,
     WorkCenterUp.type_name: plan_floor.center_up,
     JobStarted.type_name: plan_floor.job_started,

@@ -12,7 +12,7 @@ from enum import StrEnum
 from mes_events.catalog.inventory import MaterialReserved, MaterialShortage
 from mes_events.catalog.orders import OrderAmended, OrderCancelled, OrderReceived
 from mes_events.catalog.quality import DispositionDecided
-from mes_events.catalog.scheduler import WorkCenterRegistered
+from mes_events.catalog.scheduler import WorkCenterRedefined, WorkCenterRegistered
 from mes_events.registry import DomainEvent
 from mes_scheduler.domain.plan_state import PlanState
 
@@ -35,7 +35,7 @@ def scope(state: PlanState, event: DomainEvent, *, plant_id: str, own: bool) -> 
             # Material may be reserved before its order reaches us (other topic): keep it
             # unless the order is known to be another plant's.
             return _ours(event.order_id not in state.foreign)
-        case WorkCenterRegistered():
+        case WorkCenterRegistered() | WorkCenterRedefined():
             return _ours(own and event.plant_id == plant_id)
     return _ours(own) if event.type_name.startswith("scheduler.") else Scope.OURS
 

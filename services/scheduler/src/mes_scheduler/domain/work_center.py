@@ -1,4 +1,4 @@
-"""A work center: registration and downtime, as pure decide / evolve."""
+"""A work center: registration, redefinition and downtime, as pure decide / evolve."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from mes_events.catalog.scheduler import WorkCenterDown, WorkCenterRegistered, WorkCenterUp
-from mes_events.errors import DomainError, NotFound
+from mes_events.catalog.scheduler import (
+    WorkCenterDown,
+    WorkCenterRedefined,
+    WorkCenterRegistered,
+    WorkCenterUp,
+)
+from mes_events.errors import DomainError, NotFound, PreconditionFailed
 from mes_events.registry import DomainEvent
 
 
@@ -17,7 +22,8 @@ def stream_id(work_center_id: str) -> str:
 
 @dataclass(frozen=True)
 class WorkCenter:
-    """What the decisions need: the registration and the downtime in progress, if any."""
+    """What the decisions need: the current definition (as registered, or as last redefined)
+    and the downtime in progress, if any."""
 
     registered: WorkCenterRegistered | None = None
     down: WorkCenterDown | None = None
@@ -28,6 +34,8 @@ def evolve(state: WorkCenter, event: DomainEvent) -> WorkCenter:
     match event:
         case WorkCenterRegistered():
             state = replace(state, registered=event)
+        case WorkCenterRedefined():
+            state = replace(state, registered=WorkCenterRegistered(**event.model_dump()))
         case WorkCenterDown():
             state = replace(state, down=event)
         case WorkCenterUp():
@@ -51,6 +59,30 @@ def register(state: WorkCenter, event: WorkCenterRegistered) -> list[DomainEvent
     raise DomainError(
         f"work center {event.work_center_id} is already registered with another definition"
     )
+
+
+def redefine(
+    state: WorkCenter, event: WorkCenterRedefined, if_match: int | None = None
+) -> list[DomainEvent]:
+    """The new definition; nothing if it equals the current one.
+
+    404 if unknown, 412 if `if_match` is not the current version, 409 if the group differs:
+    the group is the capability routings name, and work may be queued on the center for it
+    by the time the planner sees the change; another capability is another work center.
+    """
+    current = _registered(state, event.work_center_id)
+    if if_match is not None and if_match != state.version:
+        raise PreconditionFailed(
+            f"work center {event.work_center_id} is at version {state.version}, not {if_match}"
+        )
+    if event.work_center_group != current.work_center_group:
+        raise DomainError(
+            f"work center {event.work_center_id} is in group {current.work_center_group}; "
+            "its group cannot change (register a new work center for another group)"
+        )
+    if WorkCenterRegistered(**event.model_dump()) == current:
+        return []
+    return [event]
 
 
 def _registered(state: WorkCenter, work_center_id: str) -> WorkCenterRegistered:

@@ -18,6 +18,7 @@ from mes_events.catalog.scheduler import (
     JobCompleted,
     JobStarted,
     WorkCenterDown,
+    WorkCenterRedefined,
     WorkCenterRegistered,
     WorkCenterUp,
 )
@@ -30,6 +31,13 @@ _REGISTERED = text(
                              status, registered_at, version)
     VALUES (:work_center_id, :name, :group, :efficiency, CAST(:calendar AS jsonb), 'up', :at, :v)
     ON CONFLICT (work_center_id) DO NOTHING
+    """
+)
+_REDEFINED = text(
+    """
+    UPDATE work_center SET name = :name, work_center_group = :group, efficiency = :efficiency,
+        calendar = CAST(:calendar AS jsonb), version = :v
+    WHERE work_center_id = :work_center_id AND version < :v
     """
 )
 _DOWN = text(
@@ -91,8 +99,9 @@ class FloorProjection:
         payload = env.payload()
         v = env.stream_version
         match payload:
-            case WorkCenterRegistered():
-                await conn.execute(_REGISTERED, _registered(payload, env))
+            case WorkCenterRegistered() | WorkCenterRedefined():
+                sql = _REGISTERED if isinstance(payload, WorkCenterRegistered) else _REDEFINED
+                await conn.execute(sql, _definition(payload, env))
             case WorkCenterDown():
                 row = payload.model_dump() | {"v": v, "event_id": env.event_id}
                 await conn.execute(_DOWN, row)
@@ -112,7 +121,9 @@ class FloorProjection:
                 return
 
 
-def _registered(e: WorkCenterRegistered, env: EventEnvelope) -> dict[str, Any]:
+def _definition(
+    e: WorkCenterRegistered | WorkCenterRedefined, env: EventEnvelope
+) -> dict[str, Any]:
     calendar = e.calendar.model_dump_json() if e.calendar is not None else None
     return {
         "work_center_id": e.work_center_id,

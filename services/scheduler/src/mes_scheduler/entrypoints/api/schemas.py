@@ -18,14 +18,19 @@ class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class WorkCenterIn(In):
-    id: Code
+class WorkCenterDefinitionIn(In):
+    """A work center's whole definition (PUT replaces it: an absent field takes its default)."""
+
     group: Code = Field(description="The capability routings name (work_center_group).")
     name: Annotated[str, Field(max_length=2000)] = ""
     calendar: ShiftCalendar | None = Field(
         default=None, description="Weekly working windows (UTC) and exceptions; none: always open."
     )
     efficiency: Annotated[Decimal, Field(gt=0, le=10)] = Decimal(1)
+
+
+class WorkCenterIn(WorkCenterDefinitionIn):
+    id: Code
 
 
 class WorkCenterOut(BaseModel):
@@ -38,6 +43,7 @@ class WorkCenterOut(BaseModel):
     down_reason: str | None = None
     down_at: datetime | None = None
     expected_up_at: datetime | None = None
+    version: int = Field(description="The center's version; its ETag (If-Match of a PUT).")
 
 
 class DownIn(In):

@@ -1,18 +1,24 @@
-"""Work centers: register, list, show, report down and up."""
+"""Work centers: register, redefine, list, show, report down and up."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Response
 
 from mes_events.auth import ADMIN, ANY_TERMINAL, Principal, ensure_terminal_scope, require
-from mes_events.catalog.scheduler import WorkCenterRegistered
+from mes_events.catalog.common import Code
+from mes_events.catalog.scheduler import WorkCenterRedefined, WorkCenterRegistered
 from mes_events.errors import NotFound
 from mes_scheduler.adapters import queries
 from mes_scheduler.application import work_centers as handlers
 from mes_scheduler.entrypoints.api.deps import CorrelationDep, ReaderDep, SchedulerDep
-from mes_scheduler.entrypoints.api.schemas import DownIn, WorkCenterIn, WorkCenterOut
+from mes_scheduler.entrypoints.api.schemas import (
+    DownIn,
+    WorkCenterDefinitionIn,
+    WorkCenterIn,
+    WorkCenterOut,
+)
 
 router = APIRouter(prefix="/work-centers", tags=["work centers"])
 # Down and up come from the center's own terminal, or a manager (`admin`).
@@ -37,7 +43,44 @@ async def register(
     if not await handlers.register(sch, event, correlation):
         response.status_code = 200
     response.headers["Location"] = f"/work-centers/{body.id}"
-    return await _one(sch, body.id)
+    return await _one(sch, body.id, response)
+
+
+async def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    """The version in an optional If-Match (`"3"`, `W/"3"`, `3`); `*` matches any version."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    raw = if_match.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise HTTPException(412, f"If-Match {if_match!r} is not an ETag of this API")
+    return int(raw)
+
+
+@router.put(
+    "/{work_center_id}", response_model=WorkCenterOut, dependencies=[Depends(require(ADMIN))]
+)
+async def redefine(
+    work_center_id: Code,
+    body: WorkCenterDefinitionIn,
+    sch: SchedulerDep,
+    correlation: CorrelationDep,
+    response: Response,
+    if_match: Annotated[int | None, Depends(_if_match)],
+) -> Any:
+    """Replace the definition (WorkCenterRedefined); its queued work is re-planned.
+
+    404 unknown, 412 stale If-Match, 409 another group; the same definition again changes nothing.
+    """
+    event = WorkCenterRedefined(
+        work_center_id=work_center_id,
+        name=body.name,
+        work_center_group=body.group,
+        plant_id=sch.settings.plant_id,
+        calendar=body.calendar,
+        efficiency=body.efficiency,
+    )
+    await handlers.redefine(sch, event, if_match, correlation)
+    return await _one(sch, work_center_id, response)
 
 
 @router.get("", response_model=list[WorkCenterOut])
@@ -47,10 +90,12 @@ async def list_work_centers(conn: ReaderDep) -> Any:
 
 
 @router.get("/{work_center_id}", response_model=WorkCenterOut)
-async def show(work_center_id: str, conn: ReaderDep) -> Any:
+async def show(work_center_id: str, conn: ReaderDep, response: Response) -> Any:
+    """One center; its ETag is its version (If-Match of a PUT)."""
     rows = await queries.work_centers(conn, work_center_id)
     if not rows:
         raise NotFound(f"work center {work_center_id} not found")
+    response.headers["ETag"] = f'"{rows[0]["version"]}"'
     return rows[0]
 
 
@@ -78,7 +123,9 @@ async def up(
     return await _one(sch, work_center_id)
 
 
-async def _one(sch: SchedulerDep, work_center_id: str) -> Any:
+async def _one(sch: SchedulerDep, work_center_id: str, response: Response | None = None) -> Any:
     async with sch.uow.engine.connect() as conn:
         (row,) = await queries.work_centers(conn, work_center_id)
+    if response is not None:
+        response.headers["ETag"] = f'"{row["version"]}"'
     return row
