@@ -97,8 +97,42 @@ def auth_env() -> dict[str, str]:
     return env | {"MES_AUTH_SIGNING_KEY": key, "DASHBOARD_TOKEN": tokens["read"]}
 
 
+# Ctrl-C, `kill`, and the terminal closing.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def up(broker_port: int) -> int:
     """Start everything and wait for Ctrl-C; returns the exit code."""
+    # Ctrl-C signals the terminal's whole foreground process group at once. Sharing it, the
+    # broker, the services and the simulator would all stop together: the services lose the
+    # broker mid-shutdown (a burst of connection errors) and the simulator's summary finds no
+    # service to ask. So the stack runs in a process group of its own, hears Ctrl-C once,
+    # from here, and stops in order: simulator, services, broker, database.
+    command = [sys.executable, "-m", "mes_events.devstack", "stack", f"--broker-port={broker_port}"]
+    return run_in_own_group(command)
+
+
+def run_in_own_group(command: list[str]) -> int:
+    """Run `command` in a new process group, passing it each stop signal once; its exit code."""
+    children: list[subprocess.Popen[bytes]] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, forward)
+    children.append(subprocess.Popen(command, process_group=0))
+    return children[0].wait()
+
+
+def stack(broker_port: int) -> int:
+    """The stack itself (in the process group `up` made): start it, run it, stop it in order."""
+    parent = os.getppid()
+    stop_requested: list[int] = []
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, lambda signum, _frame: stop_requested.append(signum))
     database = os.environ.get("MES_DATABASE_URL")
     if database is None:
         database = start_embedded_postgres(DATA_DIR / "postgres")
@@ -114,37 +148,53 @@ def up(broker_port: int) -> int:
     say(f"Kafka-protocol broker (Tansu, memory only): {broker.bootstrap_servers}")
     os.environ.update(plant_clock())
     os.environ.update(auth_env())
-    processes = [start_service(s, database, broker.bootstrap_servers) for s in SERVICES]
-    if not processes:
-        say("no services yet: the broker and the database are up")
-    simulator = start_simulator()
-    say("Ctrl-C stops the stack")
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    processes: list[subprocess.Popen[bytes]] = []
+    simulator = None
     try:
-        while not stopping:
-            for service, process in zip(SERVICES, processes, strict=True):
-                if process.poll() is not None:
-                    say(f"{service.name} exited with {process.returncode}; stopping")
-                    stopping = True
-            time.sleep(0.5)
+        processes = [start_service(s, database, broker.bootstrap_servers) for s in SERVICES]
+        if not processes:
+            say("no services yet: the broker and the database are up")
+        simulator = start_simulator()
+        say("Ctrl-C stops the stack")
+        wait_for_stop(processes, stop_requested, parent)
     finally:
+        say("stopping: the simulator, then the services, the broker and the database")
         stop_simulator(simulator)
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=15)
+        stop_processes(processes, grace=15)
         broker.stop()
         if os.environ.get("MES_DATABASE_URL") is None:
             stop_embedded_postgres(DATA_DIR / "postgres")
         say("stopped")
     return 0
+
+
+def wait_for_stop(
+    processes: list[subprocess.Popen[bytes]], stop_requested: list[int], parent: int
+) -> None:
+    """Until a stop signal, `up` going away, or a service exiting."""
+    while not stop_requested:
+        if os.getppid() != parent:
+            say("`make up` is gone; stopping")
+            return
+        for service, process in zip(SERVICES, processes, strict=True):
+            if process.poll() is not None:
+                say(f"{service.name} exited with {process.returncode}; stopping")
+                return
+        time.sleep(0.5)
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]], *, grace: float) -> None:
+    """Ask every process to stop (SIGTERM), and kill those still running after `grace` s."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def start_service(service: Service, database: str, bootstrap: str) -> subprocess.Popen[bytes]:
@@ -211,7 +261,12 @@ def main(argv: list[str] | None = None) -> int:
         "--broker-port", type=int, default=int(os.environ.get("MES_BROKER_PORT", "9092"))
     )
     sub.add_parser("reset", help="remove local data")
+    # What `up` runs in a process group of its own; not meant to be called by hand.
+    stack_cmd = sub.add_parser("stack")
+    stack_cmd.add_argument("--broker-port", type=int, required=True)
     args = parser.parse_args(argv)
+    if args.command == "stack":
+        return stack(args.broker_port)
     return up(args.broker_port) if args.command == "up" else reset()
 
 
