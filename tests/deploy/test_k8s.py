@@ -203,6 +203,11 @@ def test_one_scheduler_per_plant(rendered: Manifests) -> None:
     found = schedulers(rendered)
     plants = [w.settings().plant_id for w in found]
     assert len(plants) == len(set(plants)), plants
+    # Each plant's planner reads the shared topics in a consumer group of its own, and
+    # publishes under a source of its own (consumers track streams per source).
+    groups = [f"{w.settings().service}.{w.settings().planner_name}" for w in found]
+    sources = [w.settings().event_source for w in found]
+    assert len(set(groups)) == len(set(sources)) == len(plants), (groups, sources)
     if rendered.overlay == "single-plant":
         assert len(plants) == 1
     else:
