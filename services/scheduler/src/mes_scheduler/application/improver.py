@@ -1,8 +1,10 @@
 """The background improver: CP-SAT rounds on a copy of the plan, in a worker thread.
 
-CP-SAT releases the GIL while it searches, so the consumer keeps repairing meanwhile. A
-result is offered to the planner, which adopts it only if the plan has not moved since
-(same revision), it is better, and the checker finds it feasible.
+CP-SAT releases the GIL while it searches, so the consumer keeps repairing meanwhile. Events
+keep arriving during a round, so its result is computed on a revision that is old by the
+time it is ready: the inputs logged since are replayed onto it (the planner's repairs are
+deterministic), laid over the current plan, and offered to the planner, which adopts it only
+if nothing arrived in between, it is better, and the checker finds it feasible.
 """
 
 from __future__ import annotations
@@ -13,10 +15,16 @@ import threading
 
 import structlog
 
-from mes_scheduler.application.planner import Planner
+from mes_scheduler.adapters import plan_store
+from mes_scheduler.application.planner import Planner, Staged, _replay
 from mes_scheduler.planning import improver
+from mes_scheduler.planning.objective import score
 
 log = structlog.get_logger("mes.scheduler.improver")
+
+# Events that arrive while a result is being carried over make it stale once more; after
+# this many tries the round gives up (the next round starts from the newer plan).
+CATCH_UP_TRIES = 4
 
 
 async def improve_once(
@@ -25,17 +33,82 @@ async def improve_once(
     """One improver round on the current plan; True if its result was adopted."""
     await planner.ensure_loaded()
     settings = planner.sch.settings
-    state = planner.state
-    now = max(state.now, state.axis.minute(planner.sch.clock()))
+    base = committed(planner)
     config = improver.alternating(
         improver.ImproverSettings(
             time_limit=settings.improver_seconds, workers=settings.improver_workers
         ),
         round_index,
     )
-    result = await asyncio.to_thread(improver.improve, state.plan, now, config, cancel=cancel)
+    result = await asyncio.to_thread(
+        improver.improve, base.state.plan, _now(planner, base), config, cancel=cancel
+    )
     log.info("improver.round", status=result.status, seconds=round(result.seconds, 2))
-    return await planner.adopt(result, now)
+    return await offer(planner, base, result)
+
+
+async def offer(planner: Planner, base: Staged, result: improver.ImproveResult) -> bool:
+    """Offer `result`, computed on `base`, carried over the inputs logged since; True if the
+    planner adopted it."""
+    if result.plan is None:
+        return False
+    carry = _Carry(planner, base, result)
+    for _ in range(CATCH_UP_TRIES):
+        target = committed(planner)
+        now = _now(planner, target)
+        offer = await carry.onto(target, now)
+        if await planner.adopt(offer, now):
+            log.info("improver.adopted", status=offer.status)
+            return True
+        if committed(planner).input_seq == target.input_seq:
+            found = offer.score.weighted_tardiness if offer.score else None
+            current = score(target.state.plan).weighted_tardiness
+            log.info("improver.rejected", status=offer.status, found=found, current=current)
+            return False
+    log.info("improver.outrun", tries=CATCH_UP_TRIES)
+    return False
+
+
+def committed(planner: Planner) -> Staged:
+    """The planner's committed state, a consistent (state, input_seq) pair to hold on to."""
+    # Never changed again: each transaction works on a clone and replaces it on commit.
+    assert planner.committed is not None, "planner not loaded"
+    return planner.committed
+
+
+def _now(planner: Planner, staged: Staged) -> int:
+    return max(staged.state.now, staged.state.axis.minute(planner.sch.clock()))
+
+
+class _Carry:
+    """An improver result with the inputs logged after its base replayed onto it."""
+
+    def __init__(self, planner: Planner, base: Staged, result: improver.ImproveResult) -> None:
+        assert result.plan is not None
+        self.planner = planner
+        self.result = result
+        self.state = base.state.clone()
+        self.state.plan = result.plan
+        self.seq = base.input_seq
+        self.replayed = 0
+
+    async def onto(self, target: Staged, now: int) -> improver.ImproveResult:
+        """The result as an offer against `target`'s plan."""
+        if target.input_seq > self.seq:
+            async with self.planner.sch.uow.transaction() as conn:
+                rows = await plan_store.tail(conn, self.planner.plan_id, self.seq)
+            for row in rows:
+                if row.seq > target.input_seq:
+                    break
+                _replay(self.state, row)
+                self.replayed += 1
+                # One input at a time (milliseconds each), so the consumer is not held up.
+                await asyncio.sleep(0)
+            self.seq = target.input_seq
+        if not self.replayed:
+            return self.result
+        plan = target.state.plan
+        return improver.carried_over(plan, self.result, self.state.plan, now, self.replayed)
 
 
 async def run(planner: Planner, stop: asyncio.Event) -> None:

@@ -1,13 +1,15 @@
 """The background improver: time-boxed, cancellable CP-SAT over the unfrozen window.
 
-`improve` never changes the plan it is given; `adopt` decides, against the plan current
-at that moment, whether the result is taken.
+`improve` never changes the plan it is given; `rebase` carries its result over the events
+applied since, and `adopt` decides, against the plan current at that moment, whether the
+result is taken.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
@@ -15,8 +17,10 @@ from ortools.sat.python import cp_model
 from mes_scheduler.planning.checker import check
 from mes_scheduler.planning.cpsat_model import build, decode, select_window
 from mes_scheduler.planning.diff import diff
+from mes_scheduler.planning.events import Event
 from mes_scheduler.planning.objective import Score, score
 from mes_scheduler.planning.plan import Draft, Plan
+from mes_scheduler.planning.rebase import onto, replay
 from mes_scheduler.planning.result import RepairResult
 
 PRESOLVE_LIMIT = 1000
@@ -161,6 +165,33 @@ def _solve(
     finally:
         done.set()
         watcher.join()
+
+
+def rebase(
+    current: Plan, result: ImproveResult, events: Sequence[Event], now: int
+) -> ImproveResult:
+    """`result` carried over `events`, the events applied to its base since, onto `current`.
+
+    Stale (no plan) unless `events` lead exactly from the base revision to `current`.
+    """
+    if result.plan is None or not events:
+        return result
+    if result.base_revision + len(events) != current.revision:
+        status = f"{result.status}, {len(events)} events do not reach the current revision"
+        return ImproveResult(result.base_revision, None, None, status, result.seconds)
+    return carried_over(current, result, replay(result.plan, events), now, len(events))
+
+
+def carried_over(
+    current: Plan, result: ImproveResult, replayed: Plan, now: int, events: int
+) -> ImproveResult:
+    """`result`, whose plan became `replayed` by replaying the `events` applied to its base
+    since, laid onto `current` (its frozen work kept) as a result based on `current`."""
+    status = f"{result.status}, rebased over {events} events"
+    candidate = onto(current, replayed, now)
+    if candidate is None:
+        return ImproveResult(current.revision, None, None, f"{status}: diverged", result.seconds)
+    return ImproveResult(current.revision, candidate, score(candidate), status, result.seconds)
 
 
 def adopt(
