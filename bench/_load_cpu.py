@@ -35,6 +35,23 @@ def _name(pid: int) -> str:
     return modules[-1].removeprefix("mes_") if modules else "other"
 
 
+def _postgres(databases: dict[str, str]) -> dict[str, float]:
+    """CPU seconds of the PostgreSQL backends serving `databases` (name -> label)."""
+    found: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            continue
+        words = title.split()
+        if title.startswith("postgres: ") and len(words) > 4 and words[4] in databases:
+            label = f"pg:{databases[words[4]]}"
+            found[label] = found.get(label, 0.0) + server_cpu_s(int(entry.name))
+    return found
+
+
 def _machine() -> tuple[float, float]:
     """Busy and total CPU time of the whole machine so far, in clock ticks."""
     fields = [float(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
@@ -51,8 +68,9 @@ class CpuMark:
     machine: tuple[float, float]
 
     @classmethod
-    def now(cls) -> CpuMark:
-        processes = {"bench": time.process_time()}
+    def now(cls, databases: dict[str, str]) -> CpuMark:
+        """`databases`: the system's database names -> labels (their backends are counted)."""
+        processes = {"bench": time.process_time()} | _postgres(databases)
         for pid in _children(os.getpid()):
             name = _name(pid)
             if name not in ("gone", "other"):

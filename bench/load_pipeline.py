@@ -51,6 +51,7 @@ from _load_floor import Completion, Floor, run_step
 from _load_observe import DashboardWatch, KafkaWatch
 from _load_stack import ALL_TOPICS, Stack, running_stack
 from scheduler_service import ready
+from sqlalchemy import make_url
 
 KEPT_UP_SHARE = 0.9
 
@@ -172,10 +173,12 @@ async def ladder_step(
     watches: tuple[KafkaWatch, DashboardWatch],
     rate: float,
     args: argparse.Namespace,
+    databases: dict[str, str],
 ) -> Step:
+    """One rate; `databases`: the system's database names -> service (for the CPU shares)."""
     kafka, dashboard = watches
     messages_before = kafka.seen.messages
-    cpu_before = CpuMark.now()
+    cpu_before = CpuMark.now(databases)
     completions: list[Completion] = []
     began = time.perf_counter()
     reporter = asyncio.create_task(progress(completions, watches, began))
@@ -187,7 +190,7 @@ async def ladder_step(
     finished = max((c.complete_sent + c.complete_ms / 1000 for c in ok), default=began)
     elapsed = max(args.seconds, finished - began)
     messages = kafka.seen.messages - messages_before
-    cpu = CpuMark.now().since(cpu_before)
+    cpu = CpuMark.now(databases).since(cpu_before)
     await drain(ok, watches, args.drain)
     revised, missing_revised = latencies(ok, kafka.seen.revision_of_job())
     shown, missing_dashboard = latencies(ok, dashboard.seen.revision_of_job())
@@ -247,6 +250,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> None:
         with timed(f"seeding {args.orders} orders on 30 work centers"):
             await add_orders(floor, kafka, args.orders)
         baseline = floor.open_jobs
+        databases = {str(make_url(u).database): s for s, u in stack.databases.items()}
         say(LEGEND)
         steps: list[Step] = []
         for rate in args.rates:
@@ -255,7 +259,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> None:
             if deficit > 0:
                 await add_orders(floor, kafka, deficit // 2 + 1)
             say(f"rate {rate:g} completions/s for {args.seconds:g} s (open loop) ...")
-            steps.append(await ladder_step(floor, watches, rate, args))
+            steps.append(await ladder_step(floor, watches, rate, args, databases))
             say(HEADER)
             say(row(steps[-1]))
             say(f"  {steps[-1].cpu}")
