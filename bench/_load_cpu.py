@@ -46,8 +46,8 @@ def _postgres(databases: dict[str, str]) -> dict[str, float]:
         except OSError:
             continue
         words = title.split()
-        if title.startswith("postgres: ") and len(words) > 4 and words[4] in databases:
-            label = f"pg:{databases[words[4]]}"
+        if title.startswith("postgres: ") and len(words) > 3 and words[3] in databases:
+            label = f"pg:{databases[words[3]]}"
             found[label] = found.get(label, 0.0) + server_cpu_s(int(entry.name))
     return found
 
