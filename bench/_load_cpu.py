@@ -77,18 +77,34 @@ class CpuMark:
                 processes[name] = processes.get(name, 0.0) + server_cpu_s(pid)
         return cls(time.perf_counter(), processes, _machine())
 
-    def since(self, before: CpuMark) -> str:
+    def since(self, before: CpuMark) -> CpuUse:
         """Each process's share of one core, and how busy the machine's cores were."""
         wall = self.at - before.at
-        shares = [
-            f"{name} {(self.processes[name] - before.processes.get(name, 0.0)) / wall:.0%}"
+        shares = {
+            name: (self.processes[name] - before.processes.get(name, 0.0)) / wall
             for name in sorted(self.processes)
-        ]
+        }
         busy = self.machine[0] - before.machine[0]
         total = self.machine[1] - before.machine[1]
-        cores = os.cpu_count() or 1
+        return CpuUse(wall, shares, busy / total if total else 0.0, os.getloadavg()[0])
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU used over `wall` seconds: per process (share of one core) and the machine's cores."""
+
+    wall: float
+    shares: dict[str, float]
+    machine_busy: float
+    load: float
+
+    def system_cpu_s(self) -> float:
+        """CPU seconds the system (services, broker, their databases) used: not the bench."""
+        return sum(v for k, v in self.shares.items() if k != "bench") * self.wall
+
+    def __str__(self) -> str:
+        shares = ", ".join(f"{name} {share:.0%}" for name, share in self.shares.items())
         return (
-            f"CPU (share of one core): {', '.join(shares)}; the machine's {cores} cores"
-            f" {busy / total if total else 0:.0%} busy (all users), load average"
-            f" {os.getloadavg()[0]:.1f}"
+            f"CPU (share of one core): {shares}; the machine's {os.cpu_count()} cores"
+            f" {self.machine_busy:.0%} busy (all users), load average {self.load:.1f}"
         )

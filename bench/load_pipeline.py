@@ -46,7 +46,7 @@ from _load_ceilings import (
     http_ceiling,
     repair_ceiling,
 )
-from _load_cpu import CpuMark
+from _load_cpu import CpuMark, CpuUse
 from _load_floor import Completion, Floor, run_step
 from _load_observe import DashboardWatch, KafkaWatch
 from _load_stack import ALL_TOPICS, Stack, running_stack
@@ -78,14 +78,15 @@ class Step:
     missing_dashboard: int
     lag: Latency  # scheduled -> start posted (waiting for an idle center and a ready job)
     messages_per_s: float
-    cpu: str
+    cpu: CpuUse
+    cpu_ms: float  # system CPU per completion, above what the idle system uses
     kept_up: bool
 
 
 HEADER = (
     f"{'rate':>5} {'done':>5} {'/s':>6} {'err':>4} {'start p50/p99':>14} {'post p50/p99':>14}"
     f" {'relayed p50/p99':>16} {'revised p50/p99':>16} {'miss':>4}"
-    f" {'dashboard p50/p99':>18} {'miss':>4} {'lag p99':>8} {'msg/s':>6} kept up"
+    f" {'dashboard p50/p99':>18} {'miss':>4} {'lag p99':>8} {'CPU ms':>6} {'msg/s':>6} kept up"
 )
 
 LEGEND = (
@@ -93,7 +94,8 @@ LEGEND = (
     " complete POST -> its JobCompleted on Kafka; revised = the complete POST -> the"
     " ScheduleRevised it caused, on Kafka; dashboard = the same on the dashboard's stream; miss ="
     " completions whose revision never came; lag = scheduled -> start posted (waiting for an"
-    " idle center); msg/s = messages on the four topics"
+    " idle center); CPU ms = CPU the system (services, broker, their PostgreSQL backends) used"
+    " per completion above its idle use; msg/s = messages on the four topics"
 )
 
 
@@ -104,7 +106,7 @@ def row(s: Step) -> str:
     return (
         f"{s.rate:5g} {s.done:5d} {s.achieved:6.1f} {s.errors:4d} {pair(s.start):>14}"
         f" {pair(s.post):>14} {pair(s.relayed):>16} {pair(s.revised):>16} {s.missing_revised:4d}"
-        f" {pair(s.dashboard):>18} {s.missing_dashboard:4d} {s.lag.p99:8.0f}"
+        f" {pair(s.dashboard):>18} {s.missing_dashboard:4d} {s.lag.p99:8.0f} {s.cpu_ms:6.0f}"
         f" {s.messages_per_s:6.0f} {'yes' if s.kept_up else 'NO'}"
     )
 
@@ -174,6 +176,7 @@ async def ladder_step(
     rate: float,
     args: argparse.Namespace,
     databases: dict[str, str],
+    idle: CpuUse,
 ) -> Step:
     """One rate; `databases`: the system's database names -> service (for the CPU shares)."""
     kafka, dashboard = watches
@@ -211,6 +214,9 @@ async def ladder_step(
         lag=Latency.of([(c.start_sent - c.scheduled) * 1000 for c in ok]),
         messages_per_s=messages / elapsed,
         cpu=cpu,
+        cpu_ms=(cpu.system_cpu_s() - idle.system_cpu_s() / idle.wall * cpu.wall)
+        * 1000
+        / max(len(ok), 1),
         kept_up=False,
     )
     revised_p99 = step.revised.p99 if revised else float("inf")
@@ -251,6 +257,10 @@ async def measure(stack: Stack, args: argparse.Namespace) -> None:
             await add_orders(floor, kafka, args.orders)
         baseline = floor.open_jobs
         databases = {str(make_url(u).database): s for s, u in stack.databases.items()}
+        before = CpuMark.now(databases)
+        await asyncio.sleep(args.idle)
+        idle = CpuMark.now(databases).since(before)
+        say(f"idle system for {args.idle:g} s: {idle}")
         say(LEGEND)
         steps: list[Step] = []
         for rate in args.rates:
@@ -259,7 +269,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> None:
             if deficit > 0:
                 await add_orders(floor, kafka, deficit // 2 + 1)
             say(f"rate {rate:g} completions/s for {args.seconds:g} s (open loop) ...")
-            steps.append(await ladder_step(floor, watches, rate, args, databases))
+            steps.append(await ladder_step(floor, watches, rate, args, databases, idle))
             say(HEADER)
             say(row(steps[-1]))
             say(f"  {steps[-1].cpu}")
@@ -317,6 +327,7 @@ async def ceilings_and_summary(stack: Stack, steps: list[Step], args: argparse.N
         "revised_p99_ms": f"{best.revised.p99:.1f}",
         "dashboard_p50_ms": f"{best.dashboard.p50:.1f}",
         "dashboard_p99_ms": f"{best.dashboard.p99:.1f}",
+        "system_cpu_ms_per_completion": f"{best.cpu_ms:.0f}",
         "http_ceiling_rps": f"{http['rps']:.0f}",
         "http_ceiling_p99_ms": f"{http['p99_ms']:.1f}",
         "broker_rate": msg_rate,
@@ -340,13 +351,20 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--orders", type=int, default=None)
     parser.add_argument("--drain", type=float, default=None, help="s to wait for late revisions")
+    parser.add_argument("--idle", type=float, default=None, help="s of idle CPU measured first")
     parser.add_argument("--max-p99-ms", type=float, default=2000.0)
     parser.add_argument("--all-rates", action="store_true", help="go on past a missed rate")
     parser.add_argument("--no-improver", action="store_true", help="scheduler improver off")
     parser.add_argument("--quick", action="store_true", help="a short run (about a minute)")
     args = parser.parse_args()
-    quick = {"rates": [5.0, 10.0, 20.0], "seconds": 5.0, "orders": 60, "drain": 10.0}
-    full = {"rates": [5.0, 10.0, 20.0, 40.0], "seconds": 30.0, "orders": 300, "drain": 30.0}
+    quick = {"rates": [5.0, 10.0, 20.0], "seconds": 5.0, "orders": 60, "drain": 10.0, "idle": 3.0}
+    full = {
+        "rates": [5.0, 10.0, 20.0, 40.0],
+        "seconds": 30.0,
+        "orders": 300,
+        "drain": 30.0,
+        "idle": 10.0,
+    }
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
