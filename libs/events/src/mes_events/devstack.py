@@ -158,7 +158,8 @@ def stack(broker_port: int) -> int:
         say("Ctrl-C stops the stack")
         wait_for_stop(processes, stop_requested, parent)
     finally:
-        say("stopping: the simulator, then the services, the broker and the database")
+        first = "the simulator, then " if simulator is not None else ""
+        say(f"stopping: {first}the services, the broker and the database")
         stop_simulator(simulator)
         stop_processes(processes, grace=15)
         broker.stop()
