@@ -93,6 +93,7 @@ class Floor:
     free: dict[str, list[str]] = field(default_factory=dict)  # group -> idle centers
     open_jobs: int = 0
     failures: list[Failure] = field(default_factory=list)
+    retries: int = 0
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _serial: itertools.count[int] = field(default_factory=itertools.count)
     _turn: itertools.count[int] = field(default_factory=itertools.count)
@@ -195,11 +196,17 @@ class Floor:
         self, path: str, body: dict[str, Any], headers: dict[str, str]
     ) -> tuple[float, int, float]:
         sent = time.perf_counter()
-        try:
-            r = await self.scheduler.post(path, json=body, headers=headers)
-            status, text = r.status_code, r.text
-        except httpx.HTTPError as exc:
-            status, text = 0, repr(exc)
+        status, text = 0, ""
+        # A terminal posts again under the same key when the answer got lost (here mostly a
+        # keep-alive connection the server closed as it was reused); the key makes it safe.
+        for _ in range(2):
+            try:
+                r = await self.scheduler.post(path, json=body, headers=headers)
+                status, text = r.status_code, r.text
+                break
+            except httpx.TransportError as exc:
+                status, text = 0, repr(exc)
+                self.retries += 1
         took = (time.perf_counter() - sent) * 1000
         if status != 200:
             self.failures.append(Failure(f"POST {path}", body, status, text[:300]))
