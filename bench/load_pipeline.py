@@ -292,7 +292,7 @@ async def ceilings_and_summary(stack: Stack, steps: list[Step], args: argparse.N
         http = await http_ceiling(stack.databases["orders"], seconds)
     say(f"  {http['rps']:.0f} req/s, p50 {http['p50_ms']:.1f} ms, p99 {http['p99_ms']:.1f} ms")
     msg_rate = max(100, round(max(s.messages_per_s for s in steps)))
-    broker_s = 5 if args.quick else 10
+    broker_s = 3 if args.quick else 10
     with timed(f"ceiling: broker alone at {msg_rate} msg/s for {broker_s} s (the system's broker)"):
         broker = await broker_ceiling(stack.kafka.bootstrap_servers, msg_rate, broker_s)
     say(f"  produce -> consume p50 {broker.p50:.1f} ms, p99 {broker.p99:.1f} ms (n={broker.n})")
