@@ -19,8 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events import tracing
+from mes_events.crashpoint import crash_point
 from mes_events.envelope import EventEnvelope, MalformedMessage
-from mes_events.kafka import ensure_topics, make_consumer, make_producer
+from mes_events.kafka import ClusterWatch, ensure_topics, make_consumer, make_producer
 from mes_events.logs import bound
 from mes_events.settings import KafkaSettings
 from mes_events.supervise import run_until_stopped
@@ -96,12 +97,14 @@ class _SeekFreshToBeginning(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def __init__(self, runner: ConsumerRunner, consumer: AIOKafkaConsumer) -> None:
         self.runner, self.consumer = runner, consumer
+        self.assignments = 0  # how many times the group assigned partitions to this member
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         for tp in revoked:
             self.runner.committed.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.assignments += 1
         if assigned and not await self.runner.has_history():
             await self.consumer.seek_to_beginning(*assigned)
         self.runner.assigned.set()
@@ -117,6 +120,10 @@ class ConsumerRunner:
     uow: UnitOfWork
     kafka: KafkaSettings
     retry_backoff_s: float = 0.05
+    # aiokafka retries a commit forever on retriable errors, e.g. on a broker that lost the
+    # topic; past this the session restarts (and creates the topics again).
+    commit_timeout_s: float = 10.0
+    poll_s: float = 1.0
     assigned: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     # This session's committed offsets, for the lag gauge (no request to the broker needed).
     committed: dict[TopicPartition, int] = field(default_factory=dict, init=False)
@@ -136,16 +143,26 @@ class ConsumerRunner:
             return bool((await conn.execute(_ANY_TRACKED, {"consumer": self.name})).scalar())
 
     async def _session(self, stop: asyncio.Event) -> None:
-        await ensure_topics(self.kafka, *self.topics, *(dlq_topic(t) for t in self.topics))
-        consumer = make_consumer(self.kafka, self.name)
-        self.committed.clear()
-        consumer.subscribe(list(self.topics), listener=_SeekFreshToBeginning(self, consumer))
-        producer = make_producer(self.kafka)
-        await consumer.start()
-        await producer.start()
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            watch = ClusterWatch(self.kafka)
+            stack.push_async_callback(watch.close)
+            await watch.start()
+            await ensure_topics(self.kafka, *self.topics, *(dlq_topic(t) for t in self.topics))
+            consumer = make_consumer(self.kafka, self.name)
+            self.committed.clear()
+            listener = _SeekFreshToBeginning(self, consumer)
+            consumer.subscribe(list(self.topics), listener=listener)
+            producer = make_producer(self.kafka)
+            await consumer.start()
+            stack.push_async_callback(consumer.stop)
+            await producer.start()
+            stack.push_async_callback(producer.stop)
             while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=200, max_records=1_000)
+                # On a replaced (empty) broker, start over: a new member reads from the
+                # offsets committed there, and with none, from the beginning.
+                await watch.check()
+                assignment = listener.assignments
+                batches = await self._poll(consumer)
                 if batches:
                     self._measure_lag(consumer)  # this batch counts until it is committed
                     # One transaction for the whole poll; a stream lives in one partition, so
@@ -153,12 +170,25 @@ class ConsumerRunner:
                     await self.handle_batch([r for rs in batches.values() for r in rs], producer)
                     # After the database commits: a crash in between only redelivers.
                     offsets = {tp: rs[-1].offset + 1 for tp, rs in batches.items()}
-                    await consumer.commit(offsets)
-                    self.committed.update(offsets)
+                    if listener.assignments == assignment:
+                        await asyncio.wait_for(consumer.commit(offsets), self.commit_timeout_s)
+                        self.committed.update(offsets)
+                    # else the group rebalanced since the fetch (every member rejoins a
+                    # broker that came back empty): these offsets may lie past the new logs'
+                    # ends, where the embedded broker answers fetches with nothing rather
+                    # than "out of range". Not committing only means a harmless redelivery.
                 self._measure_lag(consumer)
-        finally:
-            await consumer.stop()
-            await producer.stop()
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, list[Record]]:
+        """The next records, or none after `poll_s`: during a rebalance aiokafka's getmany
+        waits for the new assignment without a time limit, and the loop must go on checking
+        the broker (cancelling there loses no records: none were taken yet)."""
+        try:
+            return await asyncio.wait_for(
+                consumer.getmany(timeout_ms=200, max_records=1_000), self.poll_s
+            )
+        except TimeoutError:
+            return {}
 
     def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
         """Set the lag gauge from the high watermarks the last fetches reported (no request)."""
@@ -186,6 +216,10 @@ class ConsumerRunner:
                 outcomes.append(await self._apply_alone(p, producer))
         for outcome in outcomes:
             self._count(outcome)
+        if Outcome.APPLIED in outcomes:
+            # Test-only (MES_CRASH_AT): die with the batch in the database, its offsets not
+            # committed and its appended events not yet published by the relay.
+            crash_point("consumer.after_db_commit")
         for p in parsed:
             if p.envelope is None:
                 await self._dead_letter(p, producer, p.error or "malformed")

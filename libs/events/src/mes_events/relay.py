@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -12,7 +13,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mes_events.kafka import broker_identity, ensure_topics, make_producer
+from mes_events.kafka import ClusterWatch, ensure_topics, make_producer
 from mes_events.settings import KafkaSettings
 from mes_events.store import START, Cursor, EventStore
 from mes_events.supervise import run_until_stopped
@@ -71,6 +72,7 @@ class Relay:
     held_back_poll_s: float = 0.002
     checkpoint_every_s: float = 0.25
     lag_every_s: float = 1.0
+    broker_check_every_s: float = 1.0
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -87,40 +89,54 @@ class Relay:
         )
 
     async def _session(self, stop: asyncio.Event) -> None:
-        broker = await broker_identity(self.kafka)
-        await ensure_topics(self.kafka, self.topic)
-        # The relay sends whole pages at once, which aiokafka packs into per-partition batches
-        # without waiting; lingering would only add latency.
-        producer = make_producer(self.kafka.model_copy(update={"linger_ms": 0}))
-        await producer.start()
-        try:
-            async with self._reads.connect() as listen_conn:
-                # One active relay per service: a second process waits as a standby, since
-                # two relays would only publish everything twice.
-                if not (await listen_conn.execute(_LOCK, {"name": f"relay:{self.name}"})).scalar():
-                    log.info("relay.standby", relay=self.name)
-                    await asyncio.sleep(1.0)
-                    return
-                await listen_for_appends(listen_conn, self._wake)
-                progress = _Progress(await self._checkpoint(broker))
-                log.info("relay.start", relay=self.name, broker=broker, cursor=progress.cursor)
-                try:
-                    await self._publish_loop(producer, broker, progress, stop)
-                finally:
-                    await self._save(broker, progress)
-        finally:
-            await producer.stop()
+        async with contextlib.AsyncExitStack() as stack:
+            watch = ClusterWatch(self.kafka, every_s=self.broker_check_every_s)
+            stack.push_async_callback(watch.close)
+            broker = await watch.start()
+            await ensure_topics(self.kafka, self.topic)
+            # The relay sends whole pages at once, which aiokafka packs into per-partition
+            # batches without waiting; lingering would only add latency.
+            producer = make_producer(self.kafka.model_copy(update={"linger_ms": 0}))
+            await producer.start()
+            stack.push_async_callback(producer.stop)
+            listen_conn = await stack.enter_async_context(self._reads.connect())
+            # The connection holds the session-level advisory lock and the LISTEN: close it at
+            # the end rather than return it to the pool, where it would keep both, and the
+            # next session would find its own lock taken and wait as a standby.
+            stack.push_async_callback(listen_conn.invalidate)
+            # One active relay per service: a second process waits as a standby, since
+            # two relays would only publish everything twice.
+            if not (await listen_conn.execute(_LOCK, {"name": f"relay:{self.name}"})).scalar():
+                log.info("relay.standby", relay=self.name)
+                await asyncio.sleep(1.0)
+                return
+            await listen_for_appends(listen_conn, self._wake)
+            # A new broker (new cluster id) has no checkpoint yet: everything is published again.
+            progress = _Progress(await self._checkpoint(broker))
+            log.info("relay.start", relay=self.name, broker=broker, cursor=progress.cursor)
+            try:
+                await self._publish_loop(producer, watch, progress, stop)
+            finally:
+                await self._save(broker, progress)
 
     async def _publish_loop(
-        self, producer: AIOKafkaProducer, broker: str, progress: _Progress, stop: asyncio.Event
+        self,
+        producer: AIOKafkaProducer,
+        watch: ClusterWatch,
+        progress: _Progress,
+        stop: asyncio.Event,
     ) -> None:
         while not stop.is_set():
+            # A replaced broker lost what it held, and this producer would keep sending to it
+            # as if nothing happened: restart, and so republish from the new broker's (empty)
+            # checkpoint.
+            await watch.check()
             self._wake.clear()
             held_back = await self.publish_available(producer, progress)
             if progress.unsaved and (
                 not held_back or time.monotonic() - progress.saved_at > self.checkpoint_every_s
             ):
-                await self._save(broker, progress)
+                await self._save(watch.cluster_id, progress)
             if time.monotonic() - progress.lag_measured_at >= self.lag_every_s:
                 await self._measure_lag(progress)
             if held_back:

@@ -11,6 +11,10 @@ import structlog
 log = structlog.get_logger("mes.supervise")
 
 
+class RestartNow(Exception):
+    """A session ended on purpose and should start again at once (no back-off pause)."""
+
+
 async def run_until_stopped(
     name: str,
     session: Callable[[], Awaitable[None]],
@@ -27,11 +31,29 @@ async def run_until_stopped(
     while not stop.is_set():
         try:
             await session()
-        except asyncio.CancelledError:
-            raise
+        except asyncio.CancelledError as exc:
+            if _cancelled_from_outside():
+                raise
+            # aiokafka can raise the CancelledError of a future it cancelled itself (a fetch
+            # or group waiter, when the broker goes away): that ends the session, not the task.
+            log.warning("session.restart", session=name, error=repr(exc), exc_info=True)
+            if on_failure is not None:
+                on_failure(RuntimeError("a library's own cancellation leaked"))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=backoff_s)
+        except RestartNow as exc:
+            log.info("session.restart_now", session=name, reason=str(exc))
+            if on_failure is not None:
+                on_failure(exc)
         except Exception as exc:
             log.warning("session.restart", session=name, error=repr(exc))
             if on_failure is not None:
                 on_failure(exc)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=backoff_s)
+
+
+def _cancelled_from_outside() -> bool:
+    """Whether someone asked the running task to stop (as against a stray CancelledError)."""
+    task = asyncio.current_task()
+    return task is None or task.cancelling() > 0

@@ -1,0 +1,97 @@
+"""The four domain services in this process on their own databases, for fault injection.
+
+Like `mes_simulator.rest.inprocess.services`, but the databases outlive a start and stop, so
+a test can stop the services, inspect or rebuild their state, and start them again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from mes_events.db import create_database, drop_database
+from mes_events.embedded import EmbeddedBroker
+from mes_events.service import ALL_ROLES, ServiceRuntime
+from mes_events.settings import KafkaSettings
+from mes_simulator.warp import WarpedClock
+
+SERVICES = ("orders", "inventory", "scheduler", "quality")
+
+
+def kafka_settings(broker: EmbeddedBroker) -> KafkaSettings:
+    """Short group timeouts, as the libs/events test plugin uses."""
+    return KafkaSettings(
+        bootstrap_servers=broker.bootstrap_servers,
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=500,
+        partitions=3,
+    )
+
+
+@contextmanager
+def own_broker() -> Iterator[EmbeddedBroker]:
+    """A broker of the module's own: the services' topic names are fixed."""
+    with EmbeddedBroker() as broker:
+        yield broker
+
+
+@asynccontextmanager
+async def databases(server_url: str, prefix: str) -> AsyncIterator[dict[str, str]]:
+    """A new database per service (by name), dropped afterwards."""
+    urls: dict[str, str] = {}
+    try:
+        for name in SERVICES:
+            database = f"{prefix}_{name}_{uuid.uuid4().hex[:8]}"
+            urls[name] = await create_database(server_url, database)
+        yield urls
+    finally:
+        for url in urls.values():
+            await drop_database(server_url, url.rsplit("/", 1)[-1].split("?")[0])
+
+
+@dataclass
+class Running:
+    """One started service: its runtime (store, engine, subscriptions) and an ASGI client."""
+
+    name: str
+    app: FastAPI
+    client: httpx.AsyncClient
+
+    @property
+    def runtime(self) -> ServiceRuntime:
+        runtime: ServiceRuntime = self.app.state.runtime
+        return runtime
+
+
+def _factory(name: str) -> tuple[Any, Any]:
+    module = f"mes_{name}"
+    app = importlib.import_module(f"{module}.entrypoints.api.app")
+    config = importlib.import_module(f"{module}.config")
+    return app.create_app, config.Settings
+
+
+@asynccontextmanager
+async def services(
+    urls: dict[str, str], kafka: KafkaSettings, clock: WarpedClock, *, signing_key: str
+) -> AsyncIterator[dict[str, Running]]:
+    """Every service with all its roles (API, relay, consumers, projections) until exit."""
+    async with AsyncExitStack() as stack:
+        running: dict[str, Running] = {}
+        for name in SERVICES:
+            create_app, settings = _factory(name)
+            config = settings(
+                database_url=urls[name], kafka=kafka, auth={"signing_key": signing_key}
+            )
+            app = create_app(ALL_ROLES, settings=config, clock=clock)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            transport = httpx.ASGITransport(app=app)
+            client = httpx.AsyncClient(transport=transport, base_url=f"http://{name}", timeout=30)
+            running[name] = Running(name, app, await stack.enter_async_context(client))
+        yield running
