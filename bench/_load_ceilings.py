@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import event_store
+import httpx
 import orders_api
 import pipeline
 from sqlalchemy import make_url
@@ -115,3 +116,18 @@ async def repair_ceiling(scheduler_database_url: str) -> Repair:
     per_completion = statistics.fmean(ms[STARTED] or [0]) + statistics.fmean(ms[COMPLETED] or [0])
     ceiling = 1000 / per_completion if per_completion > 0 else float("nan")
     return Repair(Latency.of(ms[STARTED]), Latency.of(ms[COMPLETED]), ceiling)
+
+
+async def service_repair_ms(scheduler_url: str) -> dict[str, float]:
+    """Mean repair time per job input inside the running scheduler (its /metrics histogram)."""
+    async with httpx.AsyncClient(base_url=scheduler_url, timeout=30) as client:
+        text = (await client.get("/metrics")).text
+    sums: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    for line in text.splitlines():
+        for kind, into in (("sum", sums), ("count", counts)):
+            prefix = f'mes_replan_duration_seconds_{kind}{{trigger="'
+            if line.startswith(prefix):
+                trigger, _, value = line.removeprefix(prefix).partition('"} ')
+                into[trigger] = float(value)
+    return {t: sums[t] / counts[t] * 1000 for t in (STARTED, COMPLETED) if counts.get(t)}

@@ -45,6 +45,7 @@ from _load_ceilings import (
     db_ceiling,
     http_ceiling,
     repair_ceiling,
+    service_repair_ms,
 )
 from _load_cpu import CpuMark, CpuUse
 from _load_floor import Completion, Floor, run_step
@@ -298,10 +299,15 @@ async def ceilings_and_summary(stack: Stack, steps: list[Step], args: argparse.N
     say(f"  produce -> consume p50 {broker.p50:.1f} ms, p99 {broker.p99:.1f} ms (n={broker.n})")
     with timed("ceiling: scheduler repair alone (planner replaying the scheduler's input log)"):
         repair = await repair_ceiling(stack.databases["scheduler"])
+        in_service = await service_repair_ms(stack.urls["scheduler"])
     say(
         f"  JobStarted p50 {repair.started.p50:.2f} / p99 {repair.started.p99:.2f} ms,"
         f" JobCompleted p50 {repair.completed.p50:.2f} / p99 {repair.completed.p99:.2f} ms"
         f" -> {repair.completions_per_s:.0f} completions/s"
+    )
+    say(
+        "  the same repair inside the running scheduler (its /metrics), mean: "
+        + ", ".join(f"{t.split('.')[-1]} {ms:.2f} ms" for t, ms in in_service.items())
     )
     events = 1000 if args.quick else 4000
     with timed(f"ceiling: single-event appends, 10 writers, {events} events"):
