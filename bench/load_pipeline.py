@@ -335,6 +335,7 @@ async def ceilings_and_summary(stack: Stack, steps: list[Step], args: argparse.N
         "revised_p99_ms": f"{best.revised.p99:.1f}",
         "dashboard_p50_ms": f"{best.dashboard.p50:.1f}",
         "dashboard_p99_ms": f"{best.dashboard.p99:.1f}",
+        "messages_per_completion": f"{best.messages_per_s / max(best.achieved, 1e-9):.1f}",
         "system_cpu_ms_per_completion": f"{best.cpu_ms:.0f}",
         "http_ceiling_rps": f"{http['rps']:.0f}",
         "http_ceiling_p99_ms": f"{http['p99_ms']:.1f}",
