@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,12 +36,14 @@ class Sightings:
     completion_of: dict[str, str] = field(default_factory=dict)  # JobCompleted id -> job id
     completed_at: dict[str, float] = field(default_factory=dict)  # job id -> JobCompleted seen
     messages: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
     last_message_at: float = 0.0
 
     def note(self, event_type: str, event_id: str, subject: str, cause: str | None) -> None:
         """One event seen now; `cause` is a ScheduleRevised's caused_by."""
         now = time.perf_counter()
         self.messages += 1
+        self.by_type[event_type] += 1
         self.last_message_at = now
         if event_type == REVISED:
             if cause:

@@ -80,6 +80,7 @@ class Step:
     lag: Latency  # scheduled -> start posted (waiting for an idle center and a ready job)
     messages_per_s: float
     cpu: CpuUse
+    fanout: str  # the commonest event types on the topics, per completion
     cpu_ms: float  # CPU the system used during the step, per completion
     kept_up: bool
 
@@ -182,6 +183,7 @@ async def ladder_step(
     """One rate; `databases`: the system's database names -> service (for the CPU shares)."""
     kafka, dashboard = watches
     messages_before = kafka.seen.messages
+    types_before = kafka.seen.by_type.copy()
     cpu_before = CpuMark.now(databases)
     completions: list[Completion] = []
     began = time.perf_counter()
@@ -194,6 +196,7 @@ async def ladder_step(
     finished = max((c.complete_sent + c.complete_ms / 1000 for c in ok), default=began)
     elapsed = max(args.seconds, finished - began)
     messages = kafka.seen.messages - messages_before
+    fanout = kafka.seen.by_type - types_before
     cpu = CpuMark.now(databases).since(cpu_before)
     await drain(ok, watches, args.drain)
     revised, missing_revised = latencies(ok, kafka.seen.revision_of_job())
@@ -215,6 +218,9 @@ async def ladder_step(
         lag=Latency.of([(c.start_sent - c.scheduled) * 1000 for c in ok]),
         messages_per_s=messages / elapsed,
         cpu=cpu,
+        fanout=", ".join(
+            f"{t.split('.')[-1]} {n / max(len(ok), 1):.1f}" for t, n in fanout.most_common(6)
+        ),
         cpu_ms=cpu.system_cpu_s() * 1000 / max(len(ok), 1),
         kept_up=False,
     )
@@ -273,6 +279,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> None:
             say(HEADER)
             say(row(steps[-1]))
             say(f"  {steps[-1].cpu}")
+            say(f"  messages per completion by type: {steps[-1].fanout}")
             for failure in floor.failures[:3]:
                 say(f"    refused: {failure}")
             if floor.retries:
