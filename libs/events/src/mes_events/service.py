@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -27,14 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from mes_events.auth import TokenVerifier, authorize
 from mes_events.consumer import ConsumerRunner, Handler
 from mes_events.db import make_engine, migrate
-from mes_events.errors import DomainError, NotFound, PreconditionFailed
+from mes_events.http_errors import ERROR_RESPONSES, install_error_handlers
+from mes_events.http_limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from mes_events.logs import configure_logging
 from mes_events.projection import Projection, ProjectionRunner
 from mes_events.relay import Relay
 from mes_events.request_context import RequestContext
 from mes_events.settings import ServiceSettings
 from mes_events.sse import mount_event_stream
-from mes_events.store import ConcurrencyError, EventStore
+from mes_events.store import EventStore
 from mes_events.topics import topic_for_source
 from mes_events.uow import UnitOfWork
 
@@ -123,25 +124,29 @@ class ServiceRuntime:
         await self.uow.close()
         await self.engine.dispose()
 
-    async def database_ok(self) -> bool:
+    async def database_ok(self, *, timeout_s: float = 2.0) -> bool:
+        """Whether a connection answers `SELECT 1` within `timeout_s` (a probe must not hang)."""
         try:
-            async with self.engine.connect() as conn:
+            async with asyncio.timeout(timeout_s), self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             return True
         except Exception:
             return False
 
 
-def _error(status: int, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": str(exc)})
-
-
-def build_app(runtime: ServiceRuntime, *, title: str, routers: Sequence[Any] = ()) -> FastAPI:
+def build_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    routers: Sequence[Any] = (),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
     """The service's FastAPI app: its routers plus health, readiness, metrics, error mapping.
 
     Every router and the event stream sit behind bearer tokens (`mes_events.auth`); the
     probes and /metrics stay open. Each request gets its correlation id, trace and timing
-    (`mes_events.request_context`).
+    (`mes_events.request_context`); a body over `max_body_bytes` gets 413 unread, and a
+    database out of reach 503 with Retry-After (`mes_events.http_errors`).
     """
     settings = runtime.settings
     verifier = TokenVerifier.from_settings(
@@ -170,8 +175,11 @@ def build_app(runtime: ServiceRuntime, *, title: str, routers: Sequence[Any] = (
     app.state.default_scopes = {}
     guarded = [Depends(authorize)]
     for router in routers:
-        app.include_router(router, dependencies=guarded)
+        app.include_router(router, dependencies=guarded, responses=ERROR_RESPONSES)
     event_tail = mount_event_stream(app, runtime.store, runtime.engine, dependencies=guarded)
+    # Added first, so it runs inside RequestContext: a 413 still gets its correlation id and
+    # is timed like any answer.
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
     app.add_middleware(RequestContext, service=settings.service)
 
     @app.get("/healthz", include_in_schema=False)
@@ -180,31 +188,18 @@ def build_app(runtime: ServiceRuntime, *, title: str, routers: Sequence[Any] = (
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        ok = runtime.ready and await runtime.database_ok()
-        return JSONResponse(
-            status_code=200 if ok else 503, content={"status": "ready" if ok else "starting"}
-        )
+        if not runtime.ready:
+            return JSONResponse(status_code=503, content={"status": "starting"})
+        if not await runtime.database_ok():
+            return JSONResponse(status_code=503, content={"status": "database unavailable"})
+        return JSONResponse(status_code=200, content={"status": "ready"})
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    handlers: dict[type[Exception], int] = {
-        NotFound: 404,
-        DomainError: 409,
-        ConcurrencyError: 409,
-        PreconditionFailed: 412,
-    }
-    for exc_type, status in handlers.items():
-        app.add_exception_handler(exc_type, _handler(status))
+    install_error_handlers(app)
     return app
-
-
-def _handler(status: int) -> Callable[[Request, Exception], Any]:
-    async def handle(_: Request, exc: Exception) -> JSONResponse:
-        return _error(status, exc)
-
-    return handle
 
 
 def serve(

@@ -11,7 +11,6 @@ from mes_orders.application.intake import Intake
 from mes_orders.clock import Clock, system_clock
 from mes_orders.config import Settings
 from mes_orders.consumers.progress import subscription
-from mes_orders.entrypoints.api.body_limit import BodyLimit
 from mes_orders.entrypoints.api.context import OrdersContext
 from mes_orders.entrypoints.api.routes.orders import router
 
@@ -28,7 +27,9 @@ def create_app(
     settings = settings or Settings()
     runtime = ServiceRuntime(settings, MIGRATIONS, roles=roles)
     runtime.subscriptions = [subscription(runtime.store)]
-    app = build_app(runtime, title="MES orders", routers=[router])
+    app = build_app(
+        runtime, title="MES orders", routers=[router], max_body_bytes=settings.max_body_bytes
+    )
     intake = Intake(
         runtime.uow,
         runtime.store,
@@ -36,5 +37,4 @@ def create_app(
         max_committers=settings.intake_committers,
     )
     app.state.orders = OrdersContext(runtime, intake, clock)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
