@@ -21,6 +21,7 @@ router = APIRouter(tags=["materials"])
     response_model=MaterialStock,
     response_model_exclude_none=True,
     dependencies=[Depends(require(ADMIN))],  # master data
+    responses={200: {"model": MaterialStock, "description": "The same registration again"}},
 )
 async def register_material(
     body: MaterialIn, inv: InventoryDep, correlation: CorrelationDep, response: Response

@@ -22,6 +22,7 @@ router = APIRouter(tags=["stock"])
     status_code=201,
     response_model=Receipt,
     dependencies=[Depends(require(ORDERS_WRITE))],
+    responses={200: {"model": Receipt, "description": "A retry under the same Idempotency-Key"}},
 )
 async def receive(
     body: ReceiptIn,

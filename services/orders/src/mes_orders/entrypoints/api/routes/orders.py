@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 
 from mes_events.auth import ORDERS_WRITE, require
 from mes_events.errors import NotFound
+from mes_events.http_errors import ErrorDetail
 from mes_orders.adapters import queries
 from mes_orders.adapters.read_model import OrderStatus
 from mes_orders.application import handlers
@@ -30,6 +31,9 @@ from mes_orders.entrypoints.api.schemas import (
 router = APIRouter(prefix="/orders", tags=["orders"])
 # Reads need `read` (build_app's default for GET); changes come from the ERP/CRM integration.
 WRITE = [Depends(require(ORDERS_WRITE))]
+IF_MATCH_REQUIRED: dict[int | str, dict[str, Any]] = {
+    428: {"model": ErrorDetail, "description": "If-Match is missing"}
+}
 
 
 def etag(version: int) -> str:
@@ -128,7 +132,8 @@ async def list_orders(
     try:
         after = queries.decode_cursor(cursor) if cursor else 0
     except queries.BadCursor as exc:
-        raise HTTPException(422, str(exc)) from exc
+        problem = {"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}
+        raise HTTPException(422, [problem]) from exc
     filters = queries.Filters(status, customer, product, due_before, due_after, at_risk)
     async with ctx.runtime.engine.connect() as conn:
         items, next_cursor = await queries.page(conn, filters, after=after, limit=limit)
@@ -153,7 +158,9 @@ async def get_order(order_id: str, response: Response, ctx: Ctx) -> Any:
     return row
 
 
-@router.patch("/{order_id}", response_model=OrderOut, dependencies=WRITE)
+@router.patch(
+    "/{order_id}", response_model=OrderOut, dependencies=WRITE, responses=IF_MATCH_REQUIRED
+)
 async def amend_order(
     order_id: str,
     body: AmendIn,

@@ -66,7 +66,13 @@ async def get_ncr(ncr_id: str, conn: ReaderDep, response: Response) -> Any:
     return row
 
 
-@router.post("", status_code=201, response_model=Raised, dependencies=INSPECTOR)
+@router.post(
+    "",
+    status_code=201,
+    response_model=Raised,
+    dependencies=INSPECTOR,
+    responses={200: {"model": Raised, "description": "A retry under the same Idempotency-Key"}},
+)
 async def raise_ncr(
     body: NcrIn,
     q: QualityDep,

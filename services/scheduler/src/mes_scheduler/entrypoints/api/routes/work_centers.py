@@ -26,7 +26,11 @@ Terminal = Annotated[Principal, Depends(require(ANY_TERMINAL))]
 
 
 @router.post(
-    "", status_code=201, response_model=WorkCenterOut, dependencies=[Depends(require(ADMIN))]
+    "",
+    status_code=201,
+    response_model=WorkCenterOut,
+    dependencies=[Depends(require(ADMIN))],
+    responses={200: {"model": WorkCenterOut, "description": "The same registration again"}},
 )
 async def register(
     body: WorkCenterIn, sch: SchedulerDep, correlation: CorrelationDep, response: Response
