@@ -46,3 +46,4 @@ asyncapi: install
 bench: install
 	@$(RUN) python bench/event_store.py
 	@$(RUN) python bench/pipeline.py
+	@$(RUN) python bench/load_pipeline.py
