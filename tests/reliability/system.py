@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,6 @@ import httpx
 from fastapi import FastAPI
 
 from mes_events.db import create_database, drop_database
-from mes_events.embedded import EmbeddedBroker
 from mes_events.service import ALL_ROLES, ServiceRuntime
 from mes_events.settings import KafkaSettings
 from mes_simulator.warp import WarpedClock
@@ -25,29 +24,14 @@ from mes_simulator.warp import WarpedClock
 SERVICES = ("orders", "inventory", "scheduler", "quality")
 
 
-def kafka_settings(broker: EmbeddedBroker) -> KafkaSettings:
-    """Short group timeouts, as the libs/events test plugin uses."""
-    return KafkaSettings(
-        bootstrap_servers=broker.bootstrap_servers,
-        session_timeout_ms=6_000,
-        heartbeat_interval_ms=500,
-        partitions=3,
-    )
-
-
-@contextmanager
-def own_broker() -> Iterator[EmbeddedBroker]:
-    """A broker of the module's own: the services' topic names are fixed."""
-    with EmbeddedBroker() as broker:
-        yield broker
-
-
 @asynccontextmanager
-async def databases(server_url: str, prefix: str) -> AsyncIterator[dict[str, str]]:
+async def databases(
+    server_url: str, prefix: str, names: tuple[str, ...] = SERVICES
+) -> AsyncIterator[dict[str, str]]:
     """A new database per service (by name), dropped afterwards."""
     urls: dict[str, str] = {}
     try:
-        for name in SERVICES:
+        for name in names:
             database = f"{prefix}_{name}_{uuid.uuid4().hex[:8]}"
             urls[name] = await create_database(server_url, database)
         yield urls
@@ -81,10 +65,10 @@ def _factory(name: str) -> tuple[Any, Any]:
 async def services(
     urls: dict[str, str], kafka: KafkaSettings, clock: WarpedClock, *, signing_key: str
 ) -> AsyncIterator[dict[str, Running]]:
-    """Every service with all its roles (API, relay, consumers, projections) until exit."""
+    """Each service of `urls` with all its roles (API, relay, consumers, projections)."""
     async with AsyncExitStack() as stack:
         running: dict[str, Running] = {}
-        for name in SERVICES:
+        for name in urls:
             create_app, settings = _factory(name)
             config = settings(
                 database_url=urls[name], kafka=kafka, auth={"signing_key": signing_key}
