@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mes_scheduler.planning import repair
 from mes_scheduler.planning.builders import op, order
 from mes_scheduler.planning.checker import assert_feasible
@@ -125,6 +127,16 @@ def test_work_center_up_early_lets_waiting_work_start(shop: Plan) -> None:
     assert plan.slots["A.1"].start == 1000
     after = _apply(plan, repair.work_center_up(plan, "weld1", 50), 50)
     assert after.slots["A.1"] == Slot("weld1", 50, 70)
+
+
+def test_a_changed_center_re_times_its_work(shop: Plan) -> None:
+    plan = _with_a(shop)
+    slower = replace(plan.center("weld1"), efficiency=0.5)
+    result = repair.work_center_changed(plan, slower, 0)
+    after = _apply(plan, result, 0)
+    assert after.center("weld1").efficiency == 0.5
+    assert after.slots["A.1"] == Slot("weld1", 10, 50)
+    assert _changed(result) == ["A.1"]
 
 
 def test_rework_is_inserted_into_the_routing(shop: Plan) -> None:

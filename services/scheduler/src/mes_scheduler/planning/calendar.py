@@ -101,9 +101,9 @@ class Availability:
         """
         if self._open or work <= 0:
             return earliest, earliest + max(work, 0)
-        if not self._ensure_time(earliest):
-            return NEVER, NEVER
         starts, ends = self._starts, self._ends
+        if (not ends or ends[-1] <= earliest) and not self._ensure_time(earliest):
+            return NEVER, NEVER
         i = bisect_right(starts, earliest) - 1
         if i < 0 or earliest >= ends[i]:
             i += 1  # _ensure_time guarantees a window ending after `earliest`

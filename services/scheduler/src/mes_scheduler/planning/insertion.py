@@ -8,10 +8,13 @@ operation's own lateness; a position that pushes others is re-timed incrementall
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import itemgetter, sub
+from typing import NamedTuple
 
-from mes_scheduler.planning.model import NEVER, run_minutes
+from mes_scheduler.planning.model import run_minutes
 from mes_scheduler.planning.plan import Draft, Slot
 from mes_scheduler.planning.timing import ConeTooLarge, propagate, undo
 
@@ -22,9 +25,11 @@ SEARCH_LIMIT = 5000
 SHIFT_LIMIT = 60
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Option:
-    """A position on a center, ordered by cost, then end, then a stable tie-break."""
+class Option(NamedTuple):
+    """A position on a center, ordered by cost, then end, then a stable tie-break.
+
+    A NamedTuple: every scan creates some, and tuples compare in C.
+    """
 
     cost: float
     end: int
@@ -121,32 +126,59 @@ def _scan(draft: Draft, job: _Job, wc: str) -> tuple[Option | None, list[Option]
         # fall back to an explicit reachability test on the positions in between.
         lo, hi = _checked_range(draft, op_id, seq, hi, lo)
     # Positions far behind the earliest one only matter as the append-at-end fallback.
-    positions: Sequence[int] = range(lo, min(hi, lo + SCAN_LIMIT) + 1)
-    if hi == n and positions and positions[-1] != hi:
-        positions = [*positions, hi]
+    last = min(hi, lo + SCAN_LIMIT)
     run = draft.run(op, wc)
     avail = draft.availability[wc]
     pushes: list[Option] = []
-    collected = False
-    for p in positions:
+
+    def fitting(p: int) -> Option | None:
         prev = seq[p - 1] if p else None
         ready = earliest
         if prev is not None:
             prev_end = slots[prev].end
             if prev_end > ready:
                 ready = prev_end
-        next_start = slots[seq[p]].start if p < n else NEVER
-        if collected and next_start - ready < run:
-            # Elapsed time is at least the working time: a gap shorter than the run
-            # cannot fit, and the pushing positions to try are already collected.
-            continue
         _, end = avail.place(ready, draft.setup(op, wc, prev) + run, op.interruptible)
-        if p == n or (end <= next_start and _fits_before(draft, seq[p], wc, end, op_id)):
-            return Option(job.weight * max(0, end - job.due), end, wc, p), pushes
-        if not collected:
+        if p == n or (end <= slots[seq[p]].start and _fits_before(draft, seq[p], wc, end, op_id)):
+            return Option(job.weight * max(0, end - job.due), end, wc, p)
+        if len(pushes) < PUSH_TRIALS_PER_CENTER:
             pushes.append(Option(float("inf"), end, wc, p))
-            collected = len(pushes) >= PUSH_TRIALS_PER_CENTER
+        return None
+
+    p = lo
+    while p <= last and len(pushes) < PUSH_TRIALS_PER_CENTER:
+        found = fitting(p)
+        if found is not None:
+            return found, pushes
+        p += 1
+    # The pushing positions to try are collected; from here on only a gap can win, and
+    # elapsed time is at least the working time: a gap shorter than the run cannot fit.
+    candidates = list(_gap_positions(slots, seq, p, min(last + 1, n), earliest, run))
+    if hi == n and lo <= last:
+        candidates.append(n)
+    for p in candidates:
+        found = fitting(p)
+        if found is not None:
+            return found, pushes
     return None, pushes
+
+
+_START, _END = itemgetter(1), itemgetter(2)  # Slot.start, Slot.end
+
+
+def _gap_positions(
+    slots: Mapping[str, Slot], seq: list[str], a: int, b: int, earliest: int, run: int
+) -> Iterable[int]:
+    """Positions a <= p < b (a >= 1) whose gap after seq[p - 1] is at least `run` long.
+
+    The hot part of every scan, so it runs in C (map, compress) rather than a loop.
+    """
+    if a >= b:
+        return ()
+    window = list(map(slots.__getitem__, seq[a - 1 : b]))
+    ready = map(max, map(_END, window[:-1]), repeat(earliest))
+    gaps = map(sub, map(_START, window[1:]), ready)
+    return compress(range(a, b), map(run.__le__, gaps))
 
 
 def _fits_before(draft: Draft, nxt: str, wc: str, end: int, op_id: str) -> bool:
@@ -171,7 +203,12 @@ def _fits_before(draft: Draft, nxt: str, wc: str, end: int, op_id: str) -> bool:
 
 
 def _checked_range(draft: Draft, op_id: str, seq: list[str], a: int, b: int) -> tuple[int, int]:
-    for p in range(a, b + 1):
+    """The latest acyclic position in [a, b], as a range of one (empty if none).
+
+    The latest: the operation cannot start before the work from `b` on, so any earlier
+    position makes the work in between wait for it.
+    """
+    for p in range(b, a - 1, -1):
         if _acyclic(draft, op_id, seq, p):
             return p, p
     return 1, 0
@@ -283,7 +320,7 @@ def best_option(draft: Draft, op_id: str, centers: tuple[str, ...] | None = None
     own_due = operation_due(draft, op_id)
     op = draft.operations[op_id]
     if centers is None:
-        centers = draft.plant.centers_of(op.group)
+        centers = draft.centers_of(op.group)
     earliest, latest = _bounds(draft, op_id)
     job = _Job(op_id, earliest, latest, draft.orders[op.order_id].weight, own_due)
     options: list[Option] = []
@@ -352,13 +389,21 @@ def insert(draft: Draft, op_id: str, centers: tuple[str, ...] | None = None) -> 
 
 
 def reinsert_with_successors(
-    draft: Draft, ops: list[str], *, pinned: Mapping[str, str] | None = None
+    draft: Draft,
+    ops: list[str],
+    *,
+    pinned: Mapping[str, str] | None = None,
+    settle_depth: int = 2,
 ) -> None:
     """Detach `ops` and their unfrozen routing successors, then insert them again.
 
     Re-inserting the successors too lets the work queued behind them go first instead
     of being right-shifted behind a chain that now starts later. `pinned` operations
     (frozen ones) are re-inserted too, but only on the center given for each.
+
+    The work that followed them gets a new predecessor, whose other family may mean a
+    longer setup: that push is settled like a forced delay (right-shifted, it once moved
+    1,600 operations, measured), up to `settle_depth` levels of settling deep.
     """
     pinned = pinned or {}
     chain: set[str] = set(pinned)
@@ -375,10 +420,16 @@ def reinsert_with_successors(
     for op_id in order:
         wc = pinned.get(op_id)
         insert(draft, op_id, None if wc is None else (wc,))
-    propagate(draft, [s for s in seeds if s not in chain])
+    rest = [s for s in seeds if s not in chain]
+    if settle_depth > 0:
+        settle(draft, rest, depth=settle_depth)
+    else:
+        propagate(draft, rest)
 
 
-def settle(draft: Draft, seeds: list[str], *, shift_limit: int | None = None) -> None:
+def settle(
+    draft: Draft, seeds: list[str], *, shift_limit: int | None = None, depth: int = 2
+) -> None:
     """Re-time after a forced change to frozen or started work (a delay, a breakdown).
 
     A push that moves at most `shift_limit` (default SHIFT_LIMIT) operations is
@@ -402,4 +453,5 @@ def settle(draft: Draft, seeds: list[str], *, shift_limit: int | None = None) ->
             seeds += draft.remove_from_sequence(op_id)
             moving.append(op_id)
     if moving:
-        reinsert_with_successors(draft, moving)
+        # Settling the re-insertion's own pushes settles again: `depth` bounds the nesting.
+        reinsert_with_successors(draft, moving, settle_depth=depth - 1)

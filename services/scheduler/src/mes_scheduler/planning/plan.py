@@ -41,8 +41,9 @@ class Plan:
     revision: int = 0
     last_family: Mapping[str, str] = field(default_factory=dict)
     # Run minutes per (operation, center), shared by the revisions of a plan like the
-    # Availability caches; entries are checked against operation, quantity, efficiency.
-    run_cache: dict[tuple[str, str], tuple[Operation, int, float, int]] = field(
+    # Availability caches; entries are checked against per-unit minutes, quantity and
+    # efficiency (plain numbers, so the garbage collector stops tracking the entries).
+    run_cache: dict[tuple[str, str], tuple[float, int, float, int]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -116,6 +117,7 @@ class Draft:
         # Re-timed operations the push trials of this repair may still spend: a
         # deterministic bound on the search (an event moving much work searches less).
         self.trial_budget = TRIAL_BUDGET
+        self._centers: tuple[Plant, dict[str, tuple[str, ...]]] = (plan.plant, {})
 
     def to_plan(self) -> Plan:
         """Freeze into the next Plan revision."""
@@ -132,6 +134,16 @@ class Draft:
             last_family=self.last_family,
             run_cache=self.run_cache,
         )
+
+    def centers_of(self, group: str) -> tuple[str, ...]:
+        """`Plant.centers_of`, remembered for the draft's plant."""
+        plant, known = self._centers
+        if plant is not self.plant:
+            self._centers = plant, known = self.plant, {}
+        centers = known.get(group)
+        if centers is None:
+            centers = known[group] = plant.centers_of(group)
+        return centers
 
     def is_frozen(self, op_id: str) -> bool:
         if op_id in self.started:
@@ -163,10 +175,15 @@ class Draft:
         qty = self.orders[op.order_id].quantity
         efficiency = self.efficiency[wc_id]
         cached = self.run_cache.get((op.id, wc_id))
-        if cached is not None and cached[0] is op and cached[1] == qty and cached[2] == efficiency:
+        if (
+            cached is not None
+            and cached[0] == op.per_unit
+            and cached[1] == qty
+            and cached[2] == efficiency
+        ):
             return cached[3]
         minutes = run_minutes(op, qty, efficiency)
-        self.run_cache[(op.id, wc_id)] = (op, qty, efficiency, minutes)
+        self.run_cache[(op.id, wc_id)] = (op.per_unit, qty, efficiency, minutes)
         return minutes
 
     def job_neighbours(self, op_id: str) -> tuple[str | None, str | None]:

@@ -8,6 +8,7 @@ from mes_scheduler.planning.repair_floor import (
     operation_completed,
     operation_started,
     rework_inserted,
+    work_center_changed,
     work_center_down,
     work_center_up,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "plan_from_scratch",
     "rework_inserted",
     "scrap_make_up",
+    "work_center_changed",
     "work_center_down",
     "work_center_up",
 ]

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from mes_scheduler.planning.calendar import Availability
 from mes_scheduler.planning.insertion import insert, settle
-from mes_scheduler.planning.model import Operation, Window
+from mes_scheduler.planning.model import Operation, Window, WorkCenter
 from mes_scheduler.planning.plan import Draft, Plan, replace_center
 from mes_scheduler.planning.result import RepairResult, finish, forget
 from mes_scheduler.planning.timing import propagate
@@ -69,6 +69,31 @@ def work_center_down(plan: Plan, wc_id: str, now: int, until: int) -> RepairResu
     _set_downtime(draft, wc_id, downtime)
     seq = draft.sequences[wc_id]
     frozen = [o for o in seq if draft.is_frozen(o)]
+    # Only work overlapping the downtime re-times by itself; what follows moves only if
+    # pushed, and the re-timing follows pushes (re-timing every operation of the center
+    # also pulled earlier the ones bounded pulls had held: good news left to the improver).
+    slots = draft.slots
+    hit = [o for o in seq if slots[o].end > now and slots[o].start < until]
+    if until <= now:
+        # An empty window re-times the whole center: callers ran it on a newly installed
+        # center definition before `work_center_changed` existed.
+        hit = list(seq)
+    settle(draft, hit, shift_limit=0)
+    return finish(draft, frozen)
+
+
+def work_center_changed(plan: Plan, center: WorkCenter, now: int) -> RepairResult:
+    """A center's calendar or efficiency changed (same id and group): its work re-times.
+
+    Frozen work stays in place (later only if it must); the unfrozen work the change
+    pushes is re-inserted, on this center or another of its group, as after a breakdown.
+    """
+    draft = Draft(plan, now)
+    draft.plant = replace_center(draft.plant, center)
+    draft.availability[center.id] = Availability(center.calendar)
+    draft.efficiency[center.id] = center.efficiency
+    seq = draft.sequences[center.id]
+    frozen = [o for o in seq if draft.is_frozen(o)]
     settle(draft, list(seq), shift_limit=0)
     return finish(draft, frozen)
 
@@ -109,5 +134,6 @@ def rework_inserted(
         seeds += draft.remove_from_sequence(op_id)
     for op_id in [operation.id, *after]:
         insert(draft, op_id)
-    propagate(draft, [s for s in seeds if s not in after])
+    # Their old machine successors may get a longer setup: settled, not right-shifted.
+    settle(draft, [s for s in seeds if s not in after])
     return finish(draft)

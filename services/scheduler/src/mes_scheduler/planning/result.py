@@ -28,7 +28,7 @@ def forget(draft: Draft, op_id: str) -> None:
     """Drop a detached operation from the draft entirely."""
     del draft.slots[op_id]
     op = draft.operations.pop(op_id)
-    for wc in draft.plant.centers_of(op.group):
+    for wc in draft.centers_of(op.group):
         draft.run_cache.pop((op_id, wc), None)
     draft.started.pop(op_id, None)
     draft.detached.discard(op_id)

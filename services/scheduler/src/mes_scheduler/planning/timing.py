@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from mes_scheduler.planning.plan import Draft, Slot
 
 PULL_LIMIT = 32
+# Slot(...) without the NamedTuple's Python-level __new__: one frame less per re-timing.
+_slot = tuple.__new__
 
 
 def compute_slot(draft: Draft, op_id: str, *, hold: bool = False) -> Slot:
@@ -42,11 +44,21 @@ def _timing(draft: Draft, op_id: str, hold: bool) -> tuple[Slot, str | None, str
         setup = op.setup if family is None else setups.get((family, op.family), op.setup)
     else:
         setup = op.setup
-    work = setup + draft.run(op, wc)
+    qty = draft.orders[op.order_id].quantity
+    cached = draft.run_cache.get((op_id, wc))
+    if (
+        cached is not None
+        and cached[0] == op.per_unit
+        and cached[1] == qty
+        and cached[2] == draft.efficiency[wc]
+    ):
+        work = setup + cached[3]
+    else:
+        work = setup + draft.run(op, wc)
     avail = draft.availability[wc]
     started = draft.started.get(op_id)
     if started is not None:
-        return Slot(wc, started, avail.finish(started, work)), job_succ, mc_succ
+        return _slot(Slot, (wc, started, avail.finish(started, work))), job_succ, mc_succ
     earliest = op.release
     if k:
         end = slots[route[k - 1]].end
@@ -56,9 +68,15 @@ def _timing(draft: Draft, op_id: str, hold: bool) -> tuple[Slot, str | None, str
         end = slots[prev].end
         if end > earliest:
             earliest = end
-    floor = current.start if hold or draft.is_frozen(op_id) else draft.horizon
+    if hold:
+        floor = current.start
+    else:
+        # Draft.is_frozen inlined (not started, checked above).
+        before = None if op_id in draft.fresh else draft.base.slots.get(op_id)
+        horizon = draft.horizon
+        floor = current.start if before is not None and before.start < horizon else horizon
     start, end = avail.place(earliest if earliest > floor else floor, work, op.interruptible)
-    return Slot(wc, start, end), job_succ, mc_succ
+    return _slot(Slot, (wc, start, end)), job_succ, mc_succ
 
 
 class ConeTooLarge(Exception):
