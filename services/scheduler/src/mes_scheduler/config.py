@@ -7,6 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from mes_events.catalog.common import DEFAULT_PLANT
 from mes_events.settings import ServiceSettings
+from mes_scheduler.domain.projection_rule import ProjectionRule
 
 
 class Settings(ServiceSettings):
@@ -27,6 +28,15 @@ class Settings(ServiceSettings):
     default_down_minutes: int = Field(
         240, ge=1, description="expected downtime when a breakdown is reported without one"
     )
+    projection_tolerance_minutes: int = Field(
+        15, ge=0, description="smallest move of a projected completion worth an OrderProjected"
+    )
+    projection_slack_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="and the smallest move as a share of the time between completion and due",
+    )
     snapshot_every: int = Field(500, ge=1, description="plan inputs between two snapshots")
     improver_enabled: bool = True
     improver_seconds: float = Field(5.0, gt=0, description="time limit of one improver round")
@@ -37,6 +47,11 @@ class Settings(ServiceSettings):
     # Checks every plan against the engine's feasibility checker before it is published (costly
     # at thousands of operations; on in the tests).
     verify_plans: bool = False
+
+    @property
+    def projection_rule(self) -> ProjectionRule:
+        """When an order's moved projection is published (0 and 0: on every move)."""
+        return ProjectionRule(self.projection_tolerance_minutes, self.projection_slack_share)
 
     @property
     def event_source(self) -> str:

@@ -29,6 +29,7 @@ from mes_scheduler.domain import codec, plan_rows, planner, plant_scope
 from mes_scheduler.domain.plan_state import PlanState
 from mes_scheduler.domain.plan_step import Step
 from mes_scheduler.domain.plant_scope import Scope
+from mes_scheduler.domain.projection_rule import EVERY_MOVE, ProjectionRule
 from mes_scheduler.domain.timeaxis import week_start
 from mes_scheduler.planning import checker, improver
 from mes_scheduler.planning.plan import Plan, Slot
@@ -62,6 +63,7 @@ class Planner:
         self.committed: Staged | None = None
         self.changed = asyncio.Event()
         self.violations: list[str] = []
+        self.rule = sch.settings.projection_rule
 
     @property
     def state(self) -> PlanState:
@@ -92,7 +94,7 @@ class Planner:
                 seq = 0
             rows = await plan_store.tail(conn, self.plan_id, seq)
             for row in rows:
-                _replay(state, row)
+                _replay(state, row, self.rule)
             version = await self.sch.store.stream_version(conn, self.stream_id)
         last = rows[-1].seq if rows else seq
         log.info(
@@ -144,7 +146,7 @@ class Planner:
             return
         before = state.plan
         started = time.perf_counter()
-        step = planner.apply(state, event, now, env.occurred_at)
+        step = planner.apply(state, event, now, env.occurred_at, rule=self.rule)
         REPLAN_SECONDS.labels(env.event_type).observe(time.perf_counter() - started)
         self._verify(before, state, now)
         staged.input_seq = await plan_store.log_event(conn, self.plan_id, now, env)
@@ -166,7 +168,7 @@ class Planner:
                 wc: seq for wc, seq in adopted.plan.sequences.items() if base.get(wc) != seq
             }
             before = state.plan
-            step = planner.apply_improvement(state, slots, sequences, now)
+            step = planner.apply_improvement(state, slots, sequences, now, rule=self.rule)
             self._verify(before, state, now)
             data = {"slots": {k: list(v) for k, v in slots.items()},
                     "sequences": {k: list(v) for k, v in sequences.items()}}  # fmt: skip
@@ -202,14 +204,15 @@ class Planner:
             self.violations += found
 
 
-def _replay(state: PlanState, row: Any) -> None:
+def _replay(state: PlanState, row: Any, rule: ProjectionRule = EVERY_MOVE) -> None:
+    """Apply a logged input again; `rule` as live, so the last published projections match."""
     if row.kind == "foreign":
         plant_scope.mark_foreign(state, row.data["order_id"])
         return
     if row.kind == "event":
         env = plan_store.envelope_of(row)
-        planner.apply(state, env.payload(), row.now, env.occurred_at)
+        planner.apply(state, env.payload(), row.now, env.occurred_at, rule=rule)
         return
     slots = {k: Slot(*v) for k, v in row.data["slots"].items()}
     sequences = {k: tuple(v) for k, v in row.data["sequences"].items()}
-    planner.apply_improvement(state, slots, sequences, row.now)
+    planner.apply_improvement(state, slots, sequences, row.now, rule=rule)

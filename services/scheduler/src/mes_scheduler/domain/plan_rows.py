@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -15,7 +16,7 @@ from mes_events.catalog.scheduler import (
 from mes_events.registry import DomainEvent
 from mes_scheduler.domain.critical import critical_operations
 from mes_scheduler.domain.plan_state import PlanState
-from mes_scheduler.domain.plan_step import Step, order_of
+from mes_scheduler.domain.plan_step import Step, completion, order_of
 
 Row = dict[str, Any]
 
@@ -104,9 +105,15 @@ def operation_rows(state: PlanState, step: Step) -> list[Row]:
     return rows
 
 
+def _completion_at(state: PlanState, order_id: str) -> datetime | None:
+    """The plan's completion, exact: OrderProjected publishes only the moves that matter."""
+    end = completion(state.plan, order_id)
+    return None if end is None else state.axis.at(end)
+
+
 def _late(state: PlanState, order_id: str) -> bool:
-    p = state.projected.get(order_id)
-    return p is not None and state.axis.at(p.completion) > p.due_at
+    at = _completion_at(state, order_id)
+    return at is not None and at > state.orders[order_id].due_at
 
 
 def order_rows(state: PlanState, step: Step) -> list[Row]:
@@ -116,8 +123,7 @@ def order_rows(state: PlanState, step: Step) -> list[Row]:
         info = state.orders.get(order_id)
         if info is None:
             continue
-        p = state.projected.get(order_id)
-        completion = None if p is None else state.axis.at(p.completion)
+        at = _completion_at(state, order_id)
         critical = [
             {"job_id": c.op_id, "seq": info.seq_of(c.op_id), "reason": c.reason}
             for c in critical_operations(state, order_id)
@@ -126,8 +132,8 @@ def order_rows(state: PlanState, step: Step) -> list[Row]:
             "order_id": order_id, "status": info.status, "reason": info.reason,
             "quantity": info.quantity, "planned_quantity": info.planned_quantity,
             "priority": info.priority, "due_at": info.due_at,
-            "projected_completion_at": completion,
-            "lateness_minutes": None if completion is None else lateness(completion - info.due_at),
+            "projected_completion_at": at,
+            "lateness_minutes": None if at is None else lateness(at - info.due_at),
             "late": _late(state, order_id), "critical": critical,
         })  # fmt: skip
     return rows

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from mes_scheduler.domain.plan_state import OrderInfo, PlanState, Projection
+from mes_scheduler.domain.projection_rule import EVERY_MOVE, ProjectionRule, worth_publishing
 from mes_scheduler.planning.diff import Diff, diff
 from mes_scheduler.planning.model import Operation, Order
 from mes_scheduler.planning.plan import Plan
@@ -23,6 +24,8 @@ class Step:
     actuals: dict[str, tuple[int, int]] = field(default_factory=dict)
     diff: Diff = field(default_factory=Diff)
     projected: list[str] = field(default_factory=list)
+    # The order the input names (its projection is published on any change), if any.
+    about: str | None = None
 
 
 def take(state: PlanState, step: Step, result: RepairResult) -> None:
@@ -65,19 +68,25 @@ def order_of(before: Plan, after: Plan, op: str) -> str:
     return found.order_id
 
 
-def finish(state: PlanState, step: Step) -> Step:
-    """Diff the plan and decide which orders' projections to publish again."""
+def completion(plan: Plan, order_id: str) -> int | None:
+    """The minute the plan completes the order's open steps (None: nothing of it planned)."""
+    ops = plan.routing.get(order_id)
+    return max(plan.slots[op].end for op in ops) if ops else None
+
+
+def finish(state: PlanState, step: Step, rule: ProjectionRule = EVERY_MOVE) -> Step:
+    """Diff the plan and decide which orders' projections to publish again (`rule`)."""
     step.diff = diff(step.before, state.plan, step.changed)
     step.touched.update(order_of(step.before, state.plan, c.op_id) for c in step.diff.changes)
-    plan = state.plan
     for order_id in sorted(step.touched):
         info = state.orders.get(order_id)
-        if info is None or order_id not in plan.routing:
+        end = completion(state.plan, order_id)
+        if info is None or end is None:
             state.projected.pop(order_id, None)
             continue
-        completion = max(plan.slots[op].end for op in plan.routing[order_id])
-        now = Projection(completion, info.due_at)
-        if state.projected.get(order_id) != now:
-            state.projected[order_id] = now
+        new = Projection(end, info.due_at)
+        last = state.projected.get(order_id)
+        if worth_publishing(last, new, rule, state.axis, about=order_id == step.about):
+            state.projected[order_id] = new
             step.projected.append(order_id)
     return step

@@ -26,6 +26,7 @@ from mes_events.registry import DomainEvent
 from mes_scheduler.domain import plan_floor, plan_orders
 from mes_scheduler.domain.plan_state import PlanState
 from mes_scheduler.domain.plan_step import Step, finish
+from mes_scheduler.domain.projection_rule import EVERY_MOVE, ProjectionRule
 from mes_scheduler.domain.timeaxis import TimeAxis
 from mes_scheduler.planning.model import Plant
 from mes_scheduler.planning.plan import Slot, empty_plan
@@ -53,21 +54,34 @@ def initial(epoch: datetime, *, frozen_horizon: int, shortage_wait: int) -> Plan
     return PlanState(TimeAxis(epoch), empty_plan(plant), shortage_wait)
 
 
-def apply(state: PlanState, event: DomainEvent, now: int, occurred_at: datetime) -> Step:
-    """Apply one event (in place) at minute `now`; the returned step says what changed."""
+def apply(
+    state: PlanState,
+    event: DomainEvent,
+    now: int,
+    occurred_at: datetime,
+    *,
+    rule: ProjectionRule = EVERY_MOVE,
+) -> Step:
+    """Apply one event (in place) at minute `now`; the returned step says what changed and
+    which orders' projections `rule` publishes."""
     state.now = max(state.now, now)
-    step = Step(state.plan)
+    step = Step(state.plan, about=getattr(event, "order_id", None))
     if isinstance(event, MaterialReserved | MaterialShortage):
         plan_orders.material_changed(state, event, occurred_at, step)
     else:
         reaction = REACTIONS.get(event.type_name)
         if reaction is not None:
             reaction(state, event, step)
-    return finish(state, step)
+    return finish(state, step, rule)
 
 
 def apply_improvement(
-    state: PlanState, slots: Mapping[str, Slot], sequences: Mapping[str, tuple[str, ...]], now: int
+    state: PlanState,
+    slots: Mapping[str, Slot],
+    sequences: Mapping[str, tuple[str, ...]],
+    now: int,
+    *,
+    rule: ProjectionRule = EVERY_MOVE,
 ) -> Step:
     """Take an improver result (only times, centers and sequences change) as the next revision."""
     state.now = max(state.now, now)
@@ -80,4 +94,4 @@ def apply_improvement(
         revision=plan.revision + 1,
     )
     step.changed.update(slots)
-    return finish(state, step)
+    return finish(state, step, rule)
