@@ -134,6 +134,7 @@ def _projection(target: str) -> Projection:
 async def rebuilt_differently(urls: Mapping[str, str]) -> list[str]:
     """The projection tables that a rebuild from the store changes (run with services stopped)."""
     changed: list[str] = []
+    rows = 0
     for service, target in PROJECTIONS.items():
         projection = _projection(target)
         tables = [t.name for t in projection.tables]
@@ -147,5 +148,6 @@ async def rebuilt_differently(urls: Mapping[str, str]) -> list[str]:
             await engine.dispose()
         again = await snapshot(urls[service], tables)
         changed += [f"{service}.{t}" for t in tables if live[t] != again[t]]
-        assert any(live.values()), f"{service}: the projection is empty, the run did nothing"
+        rows += sum(map(len, live.values()))
+    assert rows, "every projection is empty: the run did nothing"
     return changed

@@ -76,7 +76,7 @@ async def test_an_empty_broker_mid_run_loses_nothing_and_doubles_nothing(
             subscribed = {n: consumers(n, r.runtime.subscriptions) for n, r in running.items()}
             stop, tokens = asyncio.Event(), Tokens(key=key)
             driving = asyncio.create_task(
-                play(SCENARIO, clients, clock, stop, drain_hours=4.0, tokens=tokens)
+                play(SCENARIO, clients, clock, stop, drain_hours=3.0, tokens=tokens)
             )
 
             async def orders_consumed() -> bool:

@@ -102,7 +102,7 @@ async def test_every_topic_replayed_into_every_consumer_changes_nothing(
             subscribed = {n: consumers(n, r.runtime.subscriptions) for n, r in running.items()}
             clients = {name: r.client for name, r in running.items()}
             report = await play(
-                SCENARIO, clients, clock, asyncio.Event(), drain_hours=4.0, tokens=Tokens(key=key)
+                SCENARIO, clients, clock, asyncio.Event(), drain_hours=2.0, tokens=Tokens(key=key)
             )
             assert report is not None and report.posted > 0
             assert await wait_delivered(urls, subscribed, timeout=60) == []
