@@ -116,3 +116,26 @@ async def test_correlation_id_from_the_caller_is_recorded(api: Api) -> None:
     history = (await api.client.get(f"/orders/{r.json()['order_id']}/history")).json()
     assert history["events"][0]["correlation_id"] == corr
     assert history["events"][0]["causation_id"] is None
+
+
+async def test_an_order_names_its_plant_and_defaults_to_the_default_plant(api: Api) -> None:
+    north = await api.client.post("/orders", json=order_body("ERP-NORTH", plant_id="north"))
+    plain = await api.client.post("/orders", json=order_body("ERP-PLAIN"))
+    assert north.status_code == plain.status_code == 201, (north.text, plain.text)
+    assert (north.json()["plant_id"], plain.json()["plant_id"]) == ("north", "default")
+    history = (await api.client.get(f"/orders/{north.json()['order_id']}/history")).json()
+    assert history["events"][0]["data"]["plant_id"] == "north"
+    got = await api.client.get(f"/orders/{north.json()['order_id']}")
+    assert got.json()["plant_id"] == "north"
+    page = await api.client.get("/orders", params={"plant_id": "north", "limit": 500})
+    assert [o["external_ref"] for o in page.json()["items"]] == ["ERP-NORTH"]
+    # The plant is part of the order: the same reference for another plant is a conflict.
+    again = await api.client.post("/orders", json=order_body("ERP-NORTH", plant_id="south"))
+    assert again.status_code == 409, again.text
+
+
+@pytest.mark.parametrize("plant_id", ["", "x" * 65, 7])
+async def test_a_bad_plant_is_422_naming_it(api: Api, plant_id: object) -> None:
+    r = await api.client.post("/orders", json=order_body("ERP-BADPLANT", plant_id=plant_id))
+    assert r.status_code == 422, r.text
+    assert ["body", "plant_id"] in [e["loc"][:2] for e in r.json()["detail"]]

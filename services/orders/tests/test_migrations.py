@@ -47,7 +47,7 @@ async def test_upgrade_empty_database_then_downgrade_and_upgrade_again(pg_server
         async with engine.connect() as conn:
             assert TABLES <= await conn.run_sync(table_names)
             head = await conn.scalar(text("SELECT version_num FROM alembic_version"))
-            assert head == "0002_traceparent"
+            assert head == "0003_plant"
         async with engine.begin() as conn:
             await conn.run_sync(downgrade, MIGRATIONS)
         async with engine.connect() as conn:

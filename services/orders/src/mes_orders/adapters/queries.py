@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 # Lateness is computed against the order's own (possibly amended) due time, so an amendment
 # is reflected at once rather than when the scheduler next projects.
 _SUMMARY = """
-SELECT row_id, order_id, external_ref, customer, product, quantity, due_at AS due_date, priority,
-       status, version, received_at, good_quantity, scrap_quantity, projected_completion_at,
+SELECT row_id, order_id, external_ref, plant_id, customer, product, quantity, due_at AS due_date,
+       priority, status, version, received_at, good_quantity, scrap_quantity,
+       projected_completion_at,
        round((extract(epoch FROM projected_completion_at - due_at) / 60)::numeric, 2)
            AS lateness_minutes,
        coalesce(status NOT IN ('completed', 'cancelled')
@@ -43,6 +44,7 @@ class Filters:
     due_before: datetime | None = None
     due_after: datetime | None = None
     at_risk: bool | None = None
+    plant_id: str | None = None
 
 
 class BadCursor(ValueError):
@@ -115,7 +117,7 @@ async def page(
     """Orders in arrival order after the cursor; keyset pagination, stable under inserts."""
     where = ["row_id > :after"]
     params: dict[str, Any] = {"after": after, "limit": limit + 1}
-    for column in ("status", "customer", "product"):
+    for column in ("status", "customer", "product", "plant_id"):
         if getattr(filters, column) is not None:
             where.append(f"{column} = :{column}")
             params[column] = getattr(filters, column)

@@ -32,13 +32,14 @@ class OrderStatus(StrEnum):
 # and cannot deadlock; among repeats of one reference, the earliest request (n) goes first.
 _INSERT_SUMMARIES = """
 INSERT INTO order_summary_v1 (order_id, external_ref, request_hash, customer, product, quantity,
-    due_at, priority, status, version, routing, materials, received_at)
+    due_at, priority, status, version, routing, materials, received_at, plant_id)
 SELECT o.order_id, o.external_ref, o.request_hash, o.customer, o.product, o.quantity, o.due_at,
-       o.priority, 'received', 1, o.routing::jsonb, o.materials::jsonb, o.received_at
+       o.priority, 'received', 1, o.routing::jsonb, o.materials::jsonb, o.received_at, o.plant_id
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],
-            $7::timestamptz[], $8::int[], $9::text[], $10::text[], $11::timestamptz[])
+            $7::timestamptz[], $8::int[], $9::text[], $10::text[], $11::timestamptz[],
+            $12::text[])
      WITH ORDINALITY AS o(order_id, external_ref, request_hash, customer, product, quantity,
-                          due_at, priority, routing, materials, received_at, n)
+                          due_at, priority, routing, materials, received_at, plant_id, n)
 ORDER BY o.order_id, o.n
 ON CONFLICT DO NOTHING RETURNING order_id
 """
@@ -78,6 +79,7 @@ async def insert_received(conn: AsyncConnection, rows: Sequence[NewOrder]) -> se
         [orjson.dumps(s["routing"]).decode() for s in snapshots],
         [orjson.dumps(s["materials"]).decode() for s in snapshots],
         [r.received_at for r in rows],
+        [r.event.plant_id for r in rows],
     )
     return {row[0] for row in await driver.fetch(_INSERT_SUMMARIES, *columns)}
 

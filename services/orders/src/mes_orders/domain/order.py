@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from mes_events.catalog.common import MaterialRequirement, RoutingOperation
+from mes_events.catalog.common import DEFAULT_PLANT, MaterialRequirement, RoutingOperation
 from mes_events.catalog.orders import OrderAmended, OrderCancelled, OrderCompleted, OrderReceived
 from mes_events.errors import DomainError, NotFound
 from mes_events.registry import DomainEvent
@@ -31,6 +31,7 @@ class ReceiveOrder:
     priority: int
     routing: tuple[RoutingOperation, ...]
     materials: tuple[MaterialRequirement, ...]
+    plant_id: str = DEFAULT_PLANT
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,7 @@ def _receive(cmd: ReceiveOrder, state: Order) -> list[DomainEvent]:
             priority=cmd.priority,
             routing=cmd.routing,
             materials=cmd.materials,
+            plant_id=cmd.plant_id,
         )
     ]
 

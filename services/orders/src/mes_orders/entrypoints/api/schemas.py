@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from mes_events.catalog.common import (
+    DEFAULT_PLANT,
     Characteristic,
     InspectionSpec,
     MaterialRequirement,
@@ -115,6 +116,9 @@ class OrderIn(Strict):
     priority: Priority
     routing: tuple[OperationIn, ...] = Field(min_length=1, max_length=200)
     materials: tuple[MaterialIn, ...] = Field(default=(), max_length=500)
+    plant_id: ApiCode = Field(
+        default=DEFAULT_PLANT, description="The plant that makes it; its scheduler plans it."
+    )
 
     _due = field_validator("due_date", mode="before")(parse_due)
 
@@ -201,6 +205,7 @@ class MaterialOut(BaseModel):
 class OrderOut(BaseModel):
     order_id: str
     external_ref: str
+    plant_id: str
     customer: str
     product: str
     quantity: int

@@ -65,6 +65,7 @@ def to_command(body: OrderIn) -> ReceiveOrder:
         priority=body.priority,
         routing=body.routing,
         materials=body.materials,
+        plant_id=body.plant_id,
     )
 
 
@@ -97,6 +98,7 @@ def _fresh(cmd: ReceiveOrder, at: datetime) -> dict[str, Any]:
     return {
         "order_id": cmd.order_id,
         "external_ref": cmd.external_ref,
+        "plant_id": cmd.plant_id,
         "customer": cmd.customer,
         "product": cmd.product,
         "quantity": cmd.quantity,
@@ -125,6 +127,7 @@ async def list_orders(
     due_before: datetime | None = None,
     due_after: datetime | None = None,
     at_risk: bool | None = None,
+    plant_id: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
@@ -134,7 +137,7 @@ async def list_orders(
     except queries.BadCursor as exc:
         problem = {"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}
         raise HTTPException(422, [problem]) from exc
-    filters = queries.Filters(status, customer, product, due_before, due_after, at_risk)
+    filters = queries.Filters(status, customer, product, due_before, due_after, at_risk, plant_id)
     async with ctx.runtime.engine.connect() as conn:
         items, next_cursor = await queries.page(conn, filters, after=after, limit=limit)
     return {"items": items, "next_cursor": next_cursor}
