@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events.envelope import EventEnvelope
@@ -35,34 +35,45 @@ _TAIL = text(
     " stream_version, occurred_at, correlation_id, data FROM plan_input"
     " WHERE plan_id = :plan_id AND seq > :after ORDER BY seq"
 )
-_OPERATION = text(
-    """
-    INSERT INTO plan_operation (job_id, order_id, seq, position, operation, work_center_group,
-        rework, quantity, setup_minutes, run_minutes_per_unit, status, work_center_id, start_at,
-        end_at, late, material_status)
-    VALUES (:job_id, :order_id, :seq, :position, :operation, :work_center_group, :rework,
-        :quantity, :setup_minutes, :run_minutes_per_unit, :status, :work_center_id, :start_at,
-        :end_at, :late, :material_status)
-    ON CONFLICT (job_id) DO UPDATE SET position = excluded.position,
-        quantity = excluded.quantity, status = excluded.status,
-        work_center_id = excluded.work_center_id, start_at = excluded.start_at,
-        end_at = excluded.end_at, late = excluded.late, material_status = excluded.material_status
-    """
-)
-_ORDER = text(
-    """
-    INSERT INTO plan_order (order_id, status, reason, quantity, planned_quantity, priority, due_at,
-        projected_completion_at, lateness_minutes, late, critical)
-    VALUES (:order_id, :status, :reason, :quantity, :planned_quantity, :priority, :due_at,
-        :projected_completion_at, :lateness_minutes, :late, CAST(:critical AS jsonb))
-    ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
-        quantity = excluded.quantity, planned_quantity = excluded.planned_quantity,
-        priority = excluded.priority, due_at = excluded.due_at,
-        projected_completion_at = excluded.projected_completion_at,
-        lateness_minutes = excluded.lateness_minutes, late = excluded.late,
-        critical = excluded.critical
-    """
-)
+# One statement per table for all the rows of a transaction (unnest of one array per column):
+# asyncpg's executemany still executes the upsert once per row.
+_OPERATION_COLUMNS = {
+    "job_id": "text", "order_id": "text", "seq": "int", "position": "int", "operation": "text",
+    "work_center_group": "text", "rework": "boolean", "quantity": "int",
+    "setup_minutes": "numeric", "run_minutes_per_unit": "numeric", "status": "text",
+    "work_center_id": "text", "start_at": "timestamptz", "end_at": "timestamptz",
+    "late": "boolean", "material_status": "text",
+}  # fmt: skip
+_ORDER_COLUMNS = {
+    "order_id": "text", "status": "text", "reason": "text", "quantity": "int",
+    "planned_quantity": "int", "priority": "int", "due_at": "timestamptz",
+    "projected_completion_at": "timestamptz", "lateness_minutes": "numeric", "late": "boolean",
+    "critical": "jsonb",
+}  # fmt: skip
+
+
+def _upsert_all(table: str, columns: dict[str, str], updated: Sequence[str]) -> TextClause:
+    """INSERT … SELECT FROM unnest(one array per column) ON CONFLICT (first column) DO UPDATE."""
+    arrays = ", ".join(
+        f"CAST(:{c} AS text[])::jsonb[]" if t == "jsonb" else f"CAST(:{c} AS {t}[])"
+        for c, t in columns.items()
+    )
+    names = ", ".join(columns)
+    key = next(iter(columns))
+    sets = ", ".join(f"{c} = excluded.{c}" for c in updated)
+    return text(
+        f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
+        f" ON CONFLICT ({key}) DO UPDATE SET {sets}"
+    )
+
+
+_OPERATION = _upsert_all(
+    "plan_operation",
+    _OPERATION_COLUMNS,
+    ("position", "quantity", "status", "work_center_id", "start_at", "end_at", "late",
+     "material_status"),
+)  # fmt: skip
+_ORDER = _upsert_all("plan_order", _ORDER_COLUMNS, list(_ORDER_COLUMNS)[1:])
 
 
 async def epoch(conn: AsyncConnection, plan_id: str, proposed: datetime) -> datetime:
@@ -134,9 +145,15 @@ def envelope_of(row: Any) -> EventEnvelope:
 async def write_rows(
     conn: AsyncConnection, operations: list[dict[str, Any]], orders: list[dict[str, Any]]
 ) -> None:
-    """Upsert the published plan's rows for the orders a step touched."""
+    """Upsert the published plan's rows of the touched orders: one statement per table.
+
+    Each job and order at most once (one statement cannot update a row twice)."""
     if operations:
-        await conn.execute(_OPERATION, operations)
+        await conn.execute(_OPERATION, _columns(operations, _OPERATION_COLUMNS))
     if orders:
         rows = [o | {"critical": orjson.dumps(o["critical"]).decode()} for o in orders]
-        await conn.execute(_ORDER, rows)
+        await conn.execute(_ORDER, _columns(rows, _ORDER_COLUMNS))
+
+
+def _columns(rows: list[dict[str, Any]], columns: dict[str, str]) -> dict[str, list[Any]]:
+    return {c: [r[c] for r in rows] for c in columns}

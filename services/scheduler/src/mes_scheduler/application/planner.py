@@ -4,7 +4,9 @@ Every input (another service's event, one of our own, an adopted improvement) is
 the transaction that records it: its log row, the ScheduleRevised / OrderProjected it causes,
 the read-model rows and (for consumed events) the consumer's dedupe rows commit together. The
 change to the in-memory state is staged on the transaction and swapped in after the commit
-(`adapters/uow.py`), under a lock that admits one planning transaction at a time.
+(`adapters/uow.py`), under a lock that admits one planning transaction at a time. The
+read-model rows, the state row and a due snapshot are written once per transaction, just
+before it commits: a consumer batch of many inputs writes an order it touched many times once.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from mes_scheduler.planning.plan import Plan, Slot
 
 log = structlog.get_logger("mes.scheduler.planner")
 _STAGED = "planner.staged"
+_OWED = "planner.owed"
 
 
 @dataclass
@@ -102,20 +105,22 @@ class Planner:
         )
         return Staged(state, version, last, seq)
 
-    async def _stage(self, conn: AsyncConnection) -> Staged:
-        """This transaction's copy of the state (the first call takes the planner's lock)."""
+    async def _stage(self, conn: AsyncConnection) -> tuple[Staged, plan_rows.Unwritten]:
+        """This transaction's copy of the state and the rows it owes (the first call takes the
+        planner's lock)."""
         hooks = hooks_of(conn)
-        staged = hooks.values.get(_STAGED)
-        if isinstance(staged, Staged):
-            return staged
+        staged, owed = hooks.values.get(_STAGED), hooks.values.get(_OWED)
+        if isinstance(staged, Staged) and isinstance(owed, plan_rows.Unwritten):
+            return staged, owed
         await self.ensure_loaded()
         await self.lock.acquire()
         assert self.committed is not None
-        staged = self.committed.clone()
-        hooks.values[_STAGED] = staged
+        staged, owed = self.committed.clone(), plan_rows.Unwritten()
+        hooks.values[_STAGED], hooks.values[_OWED] = staged, owed
+        hooks.before_commit.append(lambda: self._write(conn, staged, owed))
         hooks.on_commit.append(lambda: self._commit(staged))
         hooks.on_rollback.append(self.lock.release)
-        return staged
+        return staged, owed
 
     def _commit(self, staged: Staged) -> None:
         self.committed = staged
@@ -130,7 +135,7 @@ class Planner:
         """
         if env.event_type not in planner.INPUT_TYPES:
             return
-        staged = await self._stage(conn)
+        staged, owed = await self._stage(conn)
         state = staged.state
         event = env.payload()
         own = env.source == self.sch.store.source
@@ -142,7 +147,6 @@ class Planner:
             assert isinstance(event, OrderReceived)
             plant_scope.mark_foreign(state, event.order_id)
             staged.input_seq = await plan_store.log_foreign(conn, self.plan_id, now, event.order_id)
-            await self._publish(conn, staged, Step(state.plan), self.sch.meta(), env.event_id)
             return
         before = state.plan
         started = time.perf_counter()
@@ -152,11 +156,12 @@ class Planner:
         staged.input_seq = await plan_store.log_event(conn, self.plan_id, now, env)
         meta = Metadata(self.sch.clock(), env.correlation_id, env.event_id)
         await self._publish(conn, staged, step, meta, env.event_id)
+        owed.add(step)
 
     async def adopt(self, result: improver.ImproveResult, now: int) -> bool:
         """Take an improver result if it is still fresh, better and feasible; publish it."""
         async with self.sch.uow.transaction() as conn:
-            staged = await self._stage(conn)
+            staged, owed = await self._stage(conn)
             state = staged.state
             now = max(now, state.now)
             adopted = improver.adopt(state.plan, result, now)
@@ -175,19 +180,28 @@ class Planner:
             staged.input_seq = await plan_store.log_improvement(conn, self.plan_id, now, data)
             meta = Metadata(self.sch.clock(), uuid4(), None)
             await self._publish(conn, staged, step, meta, None)
+            owed.add(step)
         log.info("planner.improved", moved=step.diff.moved, revision=state.plan.revision)
         return True
 
     async def _publish(
         self, conn: AsyncConnection, staged: Staged, step: Step, meta: Metadata, cause: UUID | None
     ) -> None:
-        state = staged.state
-        events = plan_rows.events(state, step, self.plan_id, cause)
+        events = plan_rows.events(staged.state, step, self.plan_id, cause)
         if events:
             await self.sch.store.append(conn, self.stream_id, staged.stream_version, events, meta)
             staged.stream_version += len(events)
-        ops, orders = plan_rows.operation_rows(state, step), plan_rows.order_rows(state, step)
-        await plan_store.write_rows(conn, ops, orders)
+
+    async def _write(
+        self, conn: AsyncConnection, staged: Staged, owed: plan_rows.Unwritten
+    ) -> None:
+        """The transaction's read-model rows, state row and due snapshot, once, before commit."""
+        assert self.committed is not None
+        if staged.input_seq == self.committed.input_seq:
+            return  # nothing was applied (another plant's event, a stale improvement)
+        state = staged.state
+        ops = plan_rows.operation_rows_of(state, owed.orders, owed.actuals)
+        await plan_store.write_rows(conn, ops, plan_rows.order_rows_of(state, owed.orders))
         await plan_store.save_state(conn, self.plan_id, state.plan.revision, staged.input_seq)
         if staged.input_seq - staged.snapshot_seq >= self.sch.settings.snapshot_every:
             await save_snapshot(

@@ -1,7 +1,13 @@
-"""What the planner publishes and stores for a step: events and read-model rows (pure)."""
+"""What the planner publishes and stores for a step: events and read-model rows (pure).
+
+Events are per input (each ScheduleRevised names its cause); read-model rows are owed per
+transaction: an order several inputs of one consumer batch touch is written once, at the end.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +25,27 @@ from mes_scheduler.domain.plan_state import PlanState
 from mes_scheduler.domain.plan_step import Step, completion, order_of
 
 Row = dict[str, Any]
+# A completed step's actual start and end minute and the center it ran on.
+Actual = tuple[int, int, str]
+
+
+@dataclass
+class Unwritten:
+    """The read-model rows the inputs of one transaction owe: which orders, and the actual
+    times of the steps they completed (written once, with them)."""
+
+    orders: set[str] = field(default_factory=set)
+    actuals: dict[str, Actual] = field(default_factory=dict)
+
+    def add(self, step: Step) -> None:
+        self.orders |= step.touched
+        self.actuals.update(actuals_of(step))
+
+
+def actuals_of(step: Step) -> dict[str, Actual]:
+    """The steps `step` completed, with their actual times and center."""
+    before = step.before.slots
+    return {op: (start, end, before[op].work_center) for op, (start, end) in step.actuals.items()}
 
 
 def _ref(state: PlanState, step: Step, op: str) -> tuple[str, int]:
@@ -62,13 +89,20 @@ def lateness(delta: Any) -> Decimal:
 
 
 def operation_rows(state: PlanState, step: Step) -> list[Row]:
-    """Every step of every touched order, as the Gantt and dispatch list show it.
+    """Every step of every order `step` touched, as the Gantt and dispatch list show it."""
+    return operation_rows_of(state, step.touched, actuals_of(step))
 
-    Completed steps are written once, with their actual times, when they complete.
+
+def operation_rows_of(
+    state: PlanState, order_ids: Iterable[str], actuals: Mapping[str, Actual]
+) -> list[Row]:
+    """Every step of the orders, as the Gantt and dispatch list show it.
+
+    Completed steps are written once, with their `actuals`, when they complete.
     """
     rows: list[Row] = []
     plan, axis = state.plan, state.axis
-    for order_id in sorted(step.touched):
+    for order_id in sorted(order_ids):
         info = state.orders.get(order_id)
         if info is None:
             continue
@@ -80,10 +114,10 @@ def operation_rows(state: PlanState, step: Step) -> list[Row]:
             end: int | None
             wc: str | None
             if o.op_id in state.done:
-                if o.op_id not in step.actuals:
+                if o.op_id not in actuals:
                     continue
-                start, end = step.actuals[o.op_id]
-                status, wc = "completed", step.before.slots[o.op_id].work_center
+                start, end, wc = actuals[o.op_id]
+                status = "completed"
             elif slot is not None:
                 start, end, wc = slot.start, slot.end, slot.work_center
                 status = "started" if o.op_id in plan.started else "planned"
@@ -117,9 +151,14 @@ def _late(state: PlanState, order_id: str) -> bool:
 
 
 def order_rows(state: PlanState, step: Step) -> list[Row]:
+    """The projections of the orders `step` touched."""
+    return order_rows_of(state, step.touched)
+
+
+def order_rows_of(state: PlanState, order_ids: Iterable[str]) -> list[Row]:
     """The order projection: completion, lateness, and the operations that decide it."""
     rows: list[Row] = []
-    for order_id in sorted(step.touched):
+    for order_id in sorted(order_ids):
         info = state.orders.get(order_id)
         if info is None:
             continue
