@@ -13,6 +13,7 @@ from typing import Any, TypeAlias
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import Counter, Gauge
 from sqlalchemy import text
@@ -344,9 +345,7 @@ class ConsumerRunner:
             ).scalar()
             if first is None:
                 return
-            await (
-                await producer.send(dlq_topic(r.topic), value=r.value, key=r.key, headers=headers)
-            )
+            await _send_dead_letter(producer, dlq_topic(r.topic), r, headers)
         DEAD_LETTERS.labels(self.name, r.topic).inc()
         if p.envelope is None:
             self._count(Outcome.DEAD_LETTER)
@@ -362,3 +361,20 @@ class ConsumerRunner:
     def _count(self, outcome: Outcome) -> None:
         self.counts[outcome] += 1
         OUTCOMES.labels(self.name, outcome.value).inc()
+
+
+async def _send_dead_letter(
+    producer: AIOKafkaProducer, topic: str, r: Record, headers: list[tuple[str, bytes]]
+) -> None:
+    """Copy the record to the DLQ; one too large with our headers goes without its value.
+
+    Why: a record near the broker's size limit no longer fits once the DLQ headers are added,
+    and a DLQ send that keeps failing would stall its partition behind it for good. The value
+    stays readable at the source topic, partition and offset the headers name.
+    """
+    try:
+        sent = await producer.send(topic, value=r.value, key=r.key, headers=headers)
+    except MessageSizeTooLargeError:
+        omitted = [*headers, ("dlq_value_omitted_bytes", str(len(r.value or b"")).encode())]
+        sent = await producer.send(topic, value=None, key=r.key, headers=omitted)
+    await sent
