@@ -389,21 +389,13 @@ def insert(draft: Draft, op_id: str, centers: tuple[str, ...] | None = None) -> 
 
 
 def reinsert_with_successors(
-    draft: Draft,
-    ops: list[str],
-    *,
-    pinned: Mapping[str, str] | None = None,
-    settle_depth: int = 2,
+    draft: Draft, ops: list[str], *, pinned: Mapping[str, str] | None = None
 ) -> None:
     """Detach `ops` and their unfrozen routing successors, then insert them again.
 
     Re-inserting the successors too lets the work queued behind them go first instead
     of being right-shifted behind a chain that now starts later. `pinned` operations
     (frozen ones) are re-inserted too, but only on the center given for each.
-
-    The work that followed them gets a new predecessor, whose other family may mean a
-    longer setup: that push is settled like a forced delay (right-shifted, it once moved
-    1,600 operations, measured), up to `settle_depth` levels of settling deep.
     """
     pinned = pinned or {}
     chain: set[str] = set(pinned)
@@ -420,16 +412,10 @@ def reinsert_with_successors(
     for op_id in order:
         wc = pinned.get(op_id)
         insert(draft, op_id, None if wc is None else (wc,))
-    rest = [s for s in seeds if s not in chain]
-    if settle_depth > 0:
-        settle(draft, rest, depth=settle_depth)
-    else:
-        propagate(draft, rest)
+    propagate(draft, [s for s in seeds if s not in chain])
 
 
-def settle(
-    draft: Draft, seeds: list[str], *, shift_limit: int | None = None, depth: int = 2
-) -> None:
+def settle(draft: Draft, seeds: list[str], *, shift_limit: int | None = None) -> None:
     """Re-time after a forced change to frozen or started work (a delay, a breakdown).
 
     A push that moves at most `shift_limit` (default SHIFT_LIMIT) operations is
@@ -453,5 +439,4 @@ def settle(
             seeds += draft.remove_from_sequence(op_id)
             moving.append(op_id)
     if moving:
-        # Settling the re-insertion's own pushes settles again: `depth` bounds the nesting.
-        reinsert_with_successors(draft, moving, settle_depth=depth - 1)
+        reinsert_with_successors(draft, moving)

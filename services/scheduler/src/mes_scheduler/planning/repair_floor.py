@@ -134,6 +134,5 @@ def rework_inserted(
         seeds += draft.remove_from_sequence(op_id)
     for op_id in [operation.id, *after]:
         insert(draft, op_id)
-    # Their old machine successors may get a longer setup: settled, not right-shifted.
-    settle(draft, [s for s in seeds if s not in after])
+    propagate(draft, [s for s in seeds if s not in after])
     return finish(draft)

@@ -12,6 +12,7 @@ from mes_scheduler.planning.model import Order
 from mes_scheduler.planning.objective import score
 from mes_scheduler.planning.plan import Draft, Plan
 from mes_scheduler.planning.result import RepairResult, finish, forget
+from mes_scheduler.planning.timing import propagate
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +110,7 @@ def scrap_make_up(plan: Plan, order_id: str, extra_quantity: int, now: int) -> R
 
 
 def order_cancelled(plan: Plan, order_id: str, now: int) -> RepairResult:
-    """Drop the order's operations; successors on their centers may move earlier.
-
-    They may also grow: a new machine predecessor of another family means a longer
-    setup. Such a push is settled like a forced delay (kept local), since right-shifted
-    through a dense plan it moved thousands of operations by days (measured).
-    """
+    """Drop the order's operations; successors on their centers may move earlier."""
     draft = Draft(plan, now)
     removed = list(draft.routing[order_id])
     seeds: list[str] = []
@@ -123,7 +119,7 @@ def order_cancelled(plan: Plan, order_id: str, now: int) -> RepairResult:
         forget(draft, op_id)
     del draft.routing[order_id]
     del draft.orders[order_id]
-    settle(draft, [s for s in seeds if s not in removed])
+    propagate(draft, [s for s in seeds if s not in removed])
     return finish(draft, removed)
 
 
