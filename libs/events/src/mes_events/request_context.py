@@ -46,6 +46,9 @@ class RequestContext:
 
     def __init__(self, app: ASGIApp, *, service: str) -> None:
         self.app, self.service = app, service
+        # One histogram child per (method, route, status), found once: `labels()` builds and
+        # hashes its key on every call.
+        self._latency: dict[tuple[str, str, int], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,4 +86,9 @@ class RequestContext:
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
         template = getattr(route, "path", None) or UNMATCHED
-        HTTP_LATENCY.labels(self.service, scope["method"], template, str(status)).observe(seconds)
+        key = (scope["method"], template, status)
+        child = self._latency.get(key)
+        if child is None:
+            child = HTTP_LATENCY.labels(self.service, key[0], template, str(status))
+            self._latency[key] = child
+        child.observe(seconds)
