@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-import orjson
+from pydantic import TypeAdapter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mes_events.catalog.common import MaterialRequirement, RoutingOperation
 from mes_events.catalog.orders import OrderAmended, OrderCancelled, OrderCompleted, OrderReceived
 from mes_events.envelope import EventEnvelope
 from mes_events.uow import driver_of
@@ -49,6 +50,12 @@ _BY_REFS = (
 )
 
 
+# JSON straight from the catalog's types (as the event's own dump writes them), without a
+# dict of the whole snapshot in between.
+_ROUTING = TypeAdapter(tuple[RoutingOperation, ...])
+_MATERIALS = TypeAdapter(tuple[MaterialRequirement, ...])
+
+
 @dataclass(frozen=True, slots=True)
 class NewOrder:
     event: OrderReceived
@@ -66,7 +73,6 @@ async def insert_received(conn: AsyncConnection, rows: Sequence[NewOrder]) -> se
     """Insert the orders' rows; returns the ids that were new (a taken reference is skipped)."""
     driver = driver_of(conn)
     assert driver is not None, "insert_received runs inside UnitOfWork.transaction()"
-    snapshots = [r.event.model_dump(mode="json", include={"routing", "materials"}) for r in rows]
     columns = (
         [r.event.order_id for r in rows],
         [r.event.external_ref for r in rows],
@@ -76,8 +82,8 @@ async def insert_received(conn: AsyncConnection, rows: Sequence[NewOrder]) -> se
         [r.event.quantity for r in rows],
         [r.event.due_at for r in rows],
         [r.event.priority for r in rows],
-        [orjson.dumps(s["routing"]).decode() for s in snapshots],
-        [orjson.dumps(s["materials"]).decode() for s in snapshots],
+        [_ROUTING.dump_json(r.event.routing).decode() for r in rows],
+        [_MATERIALS.dump_json(r.event.materials).decode() for r in rows],
         [r.received_at for r in rows],
         [r.event.plant_id for r in rows],
     )

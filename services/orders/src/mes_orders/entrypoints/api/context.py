@@ -37,10 +37,15 @@ def correlation_id(request: Request) -> uuid.UUID:
     return uuid.uuid4()
 
 
-async def _context(request: Request) -> OrdersContext:
-    # async: FastAPI runs a plain `def` dependency in a worker thread, on every request.
+def context_of(request: Request) -> OrdersContext:
+    """The running service's context (the create route reads it directly: no dependency)."""
     ctx: OrdersContext = request.app.state.orders
     return ctx
+
+
+async def _context(request: Request) -> OrdersContext:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, on every request.
+    return context_of(request)
 
 
 Ctx = Annotated[OrdersContext, Depends(_context)]
