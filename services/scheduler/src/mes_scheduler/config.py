@@ -44,6 +44,13 @@ class Settings(ServiceSettings):
     improver_pause_seconds: float = Field(
         2.0, ge=0, description="pause between rounds when the plan did not change"
     )
+    improver_max_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="most of the wall time the improver may search while events keep coming"
+        " (after a round of t seconds it rests t x (1/share - 1)); 1 = rounds back to back",
+    )
     # Checks every plan against the engine's feasibility checker before it is published (costly
     # at thousands of operations; on in the tests).
     verify_plans: bool = False

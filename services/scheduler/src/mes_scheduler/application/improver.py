@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 
 import structlog
 
@@ -125,17 +126,30 @@ async def run(planner: Planner, stop: asyncio.Event) -> None:
                 planner.changed.clear()
                 await _wait(planner.changed, stop, planner.sch.settings.improver_pause_seconds)
                 continue
+            started = time.monotonic()
             try:
                 adopted = await improve_once(planner, round_index, cancel=cancel)
             except Exception:
                 log.exception("improver.failed")
                 adopted = False
             round_index += 1
+            rest = rest_after(time.monotonic() - started, planner.sch.settings.improver_max_share)
+            if rest > 0:
+                await _wait(asyncio.Event(), stop, rest)
             # After an adoption, try again from the improved plan; otherwise wait for news.
             tried = -1 if adopted else revision
     finally:
         cancel.set()
         watcher.cancel()
+
+
+def rest_after(round_seconds: float, max_share: float) -> float:
+    """Seconds to rest after a round so the improver searches at most `max_share` of the time.
+
+    Why: under a steady stream of events every round sees a new revision, and back-to-back
+    rounds would take a whole core from the consumers and APIs on a small machine.
+    """
+    return round_seconds * (1 / max_share - 1)
 
 
 async def _cancel_on(stop: asyncio.Event, cancel: threading.Event) -> None:
