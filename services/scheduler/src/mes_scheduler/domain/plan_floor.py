@@ -19,7 +19,6 @@ from mes_scheduler.domain.plan_step import Step, take
 from mes_scheduler.planning import repair
 from mes_scheduler.planning.calendar import Availability
 from mes_scheduler.planning.model import WorkCenter
-from mes_scheduler.planning.plan import Plan, replace_center
 
 # The API always states the expected end; older or foreign events may not.
 DEFAULT_DOWN_MINUTES = 240
@@ -51,11 +50,8 @@ def center_redefined(state: PlanState, e: WorkCenterRedefined, step: Step) -> No
     """New calendar or efficiency: the center's work is re-timed, and the unfrozen work the
     change pushes later is re-inserted (here or on another center of the group).
 
-    The group stays the one the plan knows (the API refuses a change of group). The engine
-    has no entry point for a changed center, so this installs the new definition and runs
-    the breakdown repair with an empty downtime `[now, now)`: it re-times the center's
-    sequence from the installed calendar and efficiency, frozen work in place, pushed
-    unfrozen work re-inserted; the empty window is dropped again afterwards.
+    The group stays the one the plan knows (the API refuses a change of group); the center's
+    downtime windows stay as they are.
     """
     if not _center_of(state, e.work_center_id):
         center_registered(state, WorkCenterRegistered(**e.model_dump()), step)
@@ -66,21 +62,7 @@ def center_redefined(state: PlanState, e: WorkCenterRedefined, step: Step) -> No
     new = replace(old, efficiency=float(e.efficiency), calendar=calendar)
     if new == old:
         return
-    installed = _with_center(plan, new)
-    result = repair.work_center_down(installed, new.id, state.now, state.now)
-    take(state, step, result)
-    state.plan = _with_center(state.plan, new)
-
-
-def _with_center(plan: Plan, center: WorkCenter) -> Plan:
-    """`plan` on a plant where `center` replaces the center of its id (no re-timing)."""
-    downtime = tuple(w for w in center.calendar.downtime if w.end > w.start)
-    center = replace(center, calendar=replace(center.calendar, downtime=downtime))
-    return replace(
-        plan,
-        plant=replace_center(plan.plant, center),
-        availability={**plan.availability, center.id: Availability(center.calendar)},
-    )
+    take(state, step, repair.work_center_changed(plan, new, state.now))
 
 
 def _center_of(state: PlanState, work_center_id: str) -> bool:
