@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -36,12 +37,21 @@ class Service:
         *,
         roles: frozenset[Role] = frozenset({Role.API}),
         kafka: KafkaSettings | None = None,
+        signing_key: str | None = None,
+        clock: Any = None,
     ) -> FastAPI:
-        """The app on `database_url`, accepting the test tokens; the API role alone by default."""
+        """The app on `database_url`; the API role alone by default.
+
+        It accepts the test tokens, or those signed with `signing_key`; `clock` replaces the
+        system clock (each service has its own clock type).
+        """
+        auth = auth_settings() if signing_key is None else {"signing_key": signing_key}
         settings = self.settings(
-            database_url=database_url, kafka=kafka or KafkaSettings(), auth=auth_settings()
+            database_url=database_url, kafka=kafka or KafkaSettings(), auth=auth
         )
-        return self.create_app(roles, settings=settings)
+        if clock is None:
+            return self.create_app(roles, settings=settings)
+        return self.create_app(roles, settings=settings, clock=clock)
 
 
 SERVICES = {

@@ -1,17 +1,16 @@
 """The four domain services in this process on their own databases, for fault injection.
 
 Like `mes_simulator.rest.inprocess.services`, but the databases outlive a start and stop, so
-a test can stop the services, inspect or rebuild their state, and start them again.
+a test can stop the services, inspect or rebuild their state, and start them again. The apps
+are built by `apps.SERVICES`, as in the other reliability tests.
 """
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -20,6 +19,8 @@ from mes_events.db import create_database, drop_database
 from mes_events.service import ALL_ROLES, ServiceRuntime
 from mes_events.settings import KafkaSettings
 from mes_simulator.warp import WarpedClock
+
+from .apps import SERVICES as APPS
 
 SERVICES = ("orders", "inventory", "scheduler", "quality")
 
@@ -54,13 +55,6 @@ class Running:
         return runtime
 
 
-def _factory(name: str) -> tuple[Any, Any]:
-    module = f"mes_{name}"
-    app = importlib.import_module(f"{module}.entrypoints.api.app")
-    config = importlib.import_module(f"{module}.config")
-    return app.create_app, config.Settings
-
-
 @asynccontextmanager
 async def services(
     urls: dict[str, str], kafka: KafkaSettings, clock: WarpedClock, *, signing_key: str
@@ -69,11 +63,9 @@ async def services(
     async with AsyncExitStack() as stack:
         running: dict[str, Running] = {}
         for name in urls:
-            create_app, settings = _factory(name)
-            config = settings(
-                database_url=urls[name], kafka=kafka, auth={"signing_key": signing_key}
+            app = APPS[name].app(
+                urls[name], roles=ALL_ROLES, kafka=kafka, signing_key=signing_key, clock=clock
             )
-            app = create_app(ALL_ROLES, settings=config, clock=clock)
             await stack.enter_async_context(app.router.lifespan_context(app))
             transport = httpx.ASGITransport(app=app)
             client = httpx.AsyncClient(transport=transport, base_url=f"http://{name}", timeout=30)
