@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mes_events.etags import optional_if_match
 from mes_events.service import ServiceRuntime
 from mes_quality.application.context import Quality
 
@@ -31,16 +32,6 @@ async def _correlation(
     return x_correlation_id
 
 
-async def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
-    """The version in an optional If-Match (`"3"`, `W/"3"`, `3`); `*` matches any version."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise HTTPException(412, f"If-Match {if_match!r} is not an ETag of this API")
-    return int(raw)
-
-
 async def _idempotency_key(
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> str | None:
@@ -50,12 +41,8 @@ async def _idempotency_key(
 QualityDep = Annotated[Quality, Depends(_quality)]
 ReaderDep = Annotated[AsyncConnection, Depends(_reader)]
 CorrelationDep = Annotated[UUID | None, Depends(_correlation)]
-IfMatchDep = Annotated[int | None, Depends(_if_match)]
+IfMatchDep = Annotated[int | None, Depends(optional_if_match)]
 IdempotencyKeyDep = Annotated[str | None, Depends(_idempotency_key)]
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
 
 
 def parse_cursor(cursor: str | None) -> int:

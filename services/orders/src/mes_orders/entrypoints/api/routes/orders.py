@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 
 from mes_events.auth import ORDERS_WRITE, require
 from mes_events.errors import NotFound
+from mes_events.etags import etag, parse_if_match
 from mes_events.http_errors import ErrorDetail
 from mes_orders.adapters import queries
 from mes_orders.adapters.read_model import OrderStatus
@@ -34,24 +35,6 @@ WRITE = [Depends(require(ORDERS_WRITE))]
 IF_MATCH_REQUIRED: dict[int | str, dict[str, Any]] = {
     428: {"model": ErrorDetail, "description": "If-Match is missing"}
 }
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def parse_if_match(value: str | None, *, required: bool) -> int | None:
-    """The version in an If-Match header (`"3"`, `W/"3"` or `3`); `*` matches any."""
-    if value is None:
-        if required:
-            raise HTTPException(428, "If-Match with the order's ETag is required")
-        return None
-    if value.strip() == "*":
-        return None  # RFC 9110: any current version of an existing order
-    raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise HTTPException(412, f"If-Match {value!r} is not an ETag of this API")
-    return int(raw)
 
 
 def to_command(body: OrderIn) -> ReceiveOrder:
@@ -176,7 +159,7 @@ async def amend_order(
     if_match: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Change due date, quantity or priority; needs If-Match with the current ETag."""
-    expected = parse_if_match(if_match, required=True)
+    expected = parse_if_match(if_match, required=True, what="order")
     cmd = AmendOrder(order_id, body.quantity, body.due_date, body.priority, body.reason)
     rt = ctx.runtime
     await handlers.amend_order(rt.uow, rt.store, cmd, ctx.meta(request), if_match=expected)
@@ -193,7 +176,7 @@ async def cancel_order(
     if_match: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Cancel an open order with a reason (If-Match optional)."""
-    expected = parse_if_match(if_match, required=False)
+    expected = parse_if_match(if_match)
     cmd = CancelOrder(order_id, body.reason)
     rt = ctx.runtime
     await handlers.cancel_order(rt.uow, rt.store, cmd, ctx.meta(request), if_match=expected)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from mes_events.auth import QUALITY_WRITE, require
 from mes_events.errors import NotFound
+from mes_events.etags import etag
 from mes_quality.adapters import queries
 from mes_quality.application import handlers, streams
 from mes_quality.application.idempotency import key_for
@@ -20,7 +21,6 @@ from mes_quality.entrypoints.api.deps import (
     IfMatchDep,
     QualityDep,
     ReaderDep,
-    etag,
     parse_cursor,
 )
 from mes_quality.entrypoints.api.schemas import InspectionOut, InspectionPage, Judged, ResultsIn

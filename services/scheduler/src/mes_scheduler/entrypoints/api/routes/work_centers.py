@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from fastapi import APIRouter, Depends, Response
 
 from mes_events.auth import ADMIN, ANY_TERMINAL, Principal, ensure_terminal_scope, require
 from mes_events.catalog.common import Code
 from mes_events.catalog.scheduler import WorkCenterRedefined, WorkCenterRegistered
 from mes_events.errors import NotFound
+from mes_events.etags import etag, optional_if_match
 from mes_scheduler.adapters import queries
 from mes_scheduler.application import work_centers as handlers
 from mes_scheduler.entrypoints.api.deps import CorrelationDep, ReaderDep, SchedulerDep
@@ -50,16 +51,6 @@ async def register(
     return await _one(sch, body.id, response)
 
 
-async def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
-    """The version in an optional If-Match (`"3"`, `W/"3"`, `3`); `*` matches any version."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise HTTPException(412, f"If-Match {if_match!r} is not an ETag of this API")
-    return int(raw)
-
-
 @router.put(
     "/{work_center_id}", response_model=WorkCenterOut, dependencies=[Depends(require(ADMIN))]
 )
@@ -69,7 +60,7 @@ async def redefine(
     sch: SchedulerDep,
     correlation: CorrelationDep,
     response: Response,
-    if_match: Annotated[int | None, Depends(_if_match)],
+    if_match: Annotated[int | None, Depends(optional_if_match)],
 ) -> Any:
     """Replace the definition (WorkCenterRedefined); its queued work is re-planned.
 
@@ -99,7 +90,7 @@ async def show(work_center_id: str, conn: ReaderDep, response: Response) -> Any:
     rows = await queries.work_centers(conn, work_center_id)
     if not rows:
         raise NotFound(f"work center {work_center_id} not found")
-    response.headers["ETag"] = f'"{rows[0]["version"]}"'
+    response.headers["ETag"] = etag(rows[0]["version"])
     return rows[0]
 
 
@@ -131,5 +122,5 @@ async def _one(sch: SchedulerDep, work_center_id: str, response: Response | None
     async with sch.uow.engine.connect() as conn:
         (row,) = await queries.work_centers(conn, work_center_id)
     if response is not None:
-        response.headers["ETag"] = f'"{row["version"]}"'
+        response.headers["ETag"] = etag(row["version"])
     return row
