@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import structlog
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -44,6 +45,15 @@ def note_appended(conn: AsyncConnection, source: str, count: int) -> None:
 def driver_of(conn: AsyncConnection) -> Any | None:
     """The asyncpg connection under `conn` when a UnitOfWork transaction is open on it."""
     return conn.info.get(DRIVER)
+
+
+class ConnectionLost(ConnectionError):
+    """The transaction's connection died under it (server gone, backend terminated).
+
+    Why: asyncpg reports this in several ways depending on timing ("connection is closed",
+    or a protocol-state error when the server's goodbye lands mid-operation); one type lets
+    the HTTP edge answer 503 for all of them. Nothing was committed.
+    """
 
 
 @dataclass
@@ -112,6 +122,10 @@ class UnitOfWork:
                 async with driver.transaction():
                     yield conn
                 healthy = True
+            except (asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
+                if driver.is_closed():
+                    raise ConnectionLost("the database connection was lost") from exc
+                raise
             finally:
                 if healthy or not driver.is_closed() and not driver.is_in_transaction():
                     self._idle.append(conn)
