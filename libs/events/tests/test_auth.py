@@ -80,6 +80,7 @@ async def test_probes_and_metrics_need_no_token(client: httpx.AsyncClient) -> No
 INVALID = [
     ("no token", {}, "a bearer token is required"),
     ("another scheme", {"Authorization": "Basic dXNlcjpwYXNz"}, "a bearer token is required"),
+    ("scheme alone", {"Authorization": "Bearer "}, "a bearer token is required"),
     ("not a JWT", authorization("not-a-jwt"), "invalid token"),
     (
         "bad signature",
@@ -103,6 +104,29 @@ async def test_without_a_valid_token_every_route_is_401_with_a_bearer_challenge(
         assert challenge.startswith('Bearer realm="mes"'), challenge
         # RFC 6750 3.1: no error code when the request carried no credentials at all
         assert ("error=" in challenge) == (reason != "a bearer token is required"), challenge
+
+
+async def test_the_scheme_name_is_case_insensitive(client: httpx.AsyncClient) -> None:
+    # RFC 7235 2.1: auth schemes are case-insensitive; some clients send "bearer".
+    headers = {"Authorization": f"bearer  {token(READ)}"}
+    assert (await client.get("/things", headers=headers)).status_code == 200
+
+
+async def test_openapi_names_the_scopes_each_operation_needs(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    needs = {
+        (method, path): operation["security"]
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert needs == {
+        ("get", "/things"): [{"bearer": [READ]}],
+        ("post", "/orders"): [{"bearer": [ORDERS_WRITE]}],
+        ("post", "/materials"): [{"bearer": [ADMIN]}],  # declares nothing: a write needs admin
+        ("post", "/jobs/{job_id}/start"): [{"bearer": [ANY_TERMINAL]}],
+        ("get", STREAM_PATH): [{"bearer": [READ]}],
+    }
 
 
 SCOPES = [

@@ -11,7 +11,7 @@ Scopes, by who holds them:
 A route declares what it needs with `Depends(require(scope))`. `build_app` puts `authorize` in
 front of every router: a route that declares nothing needs `read` for GET/HEAD and `admin` for
 anything else, so a write that forgot its scope fails closed. /healthz, /readyz and /metrics
-stay open for probes and scrapers.
+stay open for probes and scrapers. The OpenAPI document names the scopes of every operation.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mes_events.settings import AuthSettings
 
@@ -171,35 +170,51 @@ def mint_token(
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-_bearer = HTTPBearer(auto_error=False, description="JWT (HS256) with the scopes of the caller")
+# Resolved once per request and kept in the ASGI scope: `authorize` and a route's own scope
+# check both need it. Plain functions of the request, not a chain of FastAPI dependencies:
+# FastAPI 0.165 spent ~90 us of CPU per request solving the four-dependency chain this
+# replaced (bearer scheme, principal, authorize, scope check), ~20 % of a create-order.
+PRINCIPAL_KEY = "mes.principal"
+BEARER_SCHEME = "bearer"
 
 
-async def current_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The caller, from `Authorization: Bearer <jwt>`; FastAPI resolves it once per request."""
+def principal_of(request: Request) -> Principal:
+    """The caller, from `Authorization: Bearer <jwt>`; 401 without a valid token."""
+    known: Principal | None = request.scope.get(PRINCIPAL_KEY)
+    if known is not None:
+        return known
     verifier: TokenVerifier = request.app.state.token_verifier
     if not verifier.enabled:
-        return ANONYMOUS_ADMIN
-    if credentials is None:
-        raise unauthorized("a bearer token is required", error=None)
-    return verifier.verify(credentials.credentials)
+        principal = ANONYMOUS_ADMIN
+    else:
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        credentials = credentials.strip()
+        if scheme.lower() != BEARER_SCHEME or not credentials:
+            raise unauthorized("a bearer token is required", error=None)
+        principal = verifier.verify(credentials)
+    request.scope[PRINCIPAL_KEY] = principal
+    return principal
+
+
+async def current_principal(request: Request) -> Principal:
+    """The caller, for handlers that act on who called."""
+    return principal_of(request)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-ScopeCheck = Callable[[Principal], Awaitable[Principal]]
+ScopeCheck = Callable[[Request], Awaitable[Principal]]
 
 
 def require(scope: str) -> ScopeCheck:
     """A dependency that lets the request through only if the token grants `scope`."""
 
-    async def check(principal: CurrentPrincipal) -> Principal:
+    async def check(request: Request) -> Principal:
+        principal = principal_of(request)
         if not principal.allows(scope):
             raise forbidden(scope)
         return principal
 
-    check.required_scope = scope  # type: ignore[attr-defined]  # found by `authorize`
+    check.required_scope = scope  # type: ignore[attr-defined]  # found by `required_scopes`
     return check
 
 
@@ -211,29 +226,62 @@ def ensure_terminal_scope(principal: Principal, work_center_id: str) -> None:
         raise forbidden(scope, f"the token lacks the scope {scope!r}: work center {work_center_id}")
 
 
-def _declares_scope(dependant: Dependant) -> bool:
-    return any(
-        hasattr(d.call, "required_scope") or _declares_scope(d) for d in dependant.dependencies
-    )
+def _declared_scopes(dependant: Dependant) -> list[str]:
+    found: list[str] = []
+    for d in dependant.dependencies:
+        scope = getattr(d.call, "required_scope", None)
+        found += [scope] if isinstance(scope, str) else _declared_scopes(d)
+    return found
 
 
-def default_scope(route: APIRoute) -> str | None:
-    """What a route needs when it declares nothing: read to look, admin to change."""
-    if _declares_scope(route.dependant):
-        return None
-    return READ if (route.methods or set()) <= SAFE_METHODS else ADMIN
+def required_scopes(route: APIRoute) -> list[str]:
+    """What a route needs: the scopes it declares, else read to look and admin to change."""
+    declared = _declared_scopes(route.dependant)
+    if declared:
+        return declared
+    return [READ if (route.methods or set()) <= SAFE_METHODS else ADMIN]
 
 
-async def authorize(request: Request, principal: CurrentPrincipal) -> Principal:
+async def authorize(request: Request) -> Principal:
     """The dependency `build_app` puts in front of every router (see the module docstring)."""
+    principal = principal_of(request)
     route = request.scope.get("route")
-    needed: str | None = ADMIN  # fail closed should a route ever come without its APIRoute
+    needed = [ADMIN]  # fail closed should a route ever come without its APIRoute
     if isinstance(route, APIRoute):
         # Per app, by id: the app keeps its routes alive, so an id names one route.
-        defaults: dict[int, str | None] = request.app.state.default_scopes
-        if id(route) not in defaults:
-            defaults[id(route)] = default_scope(route)
-        needed = defaults[id(route)]
-    if needed is not None and not principal.allows(needed):
-        raise forbidden(needed)
+        known: dict[int, list[str]] = request.app.state.route_scopes
+        if id(route) not in known:
+            known[id(route)] = required_scopes(route)
+        needed = known[id(route)]
+    for scope in needed:
+        if not principal.allows(scope):
+            raise forbidden(scope)
     return principal
+
+
+def document_security(app: FastAPI, routers: Iterable[APIRouter]) -> None:
+    """Publish the bearer scheme in the app's OpenAPI, with the scopes each operation needs
+    (OpenAPI 3.1 lets a non-OAuth requirement list role names)."""
+    generate = app.openapi
+    guarded = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes[BEARER_SCHEME] = {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "JWT (HS256) with the scopes of the caller",
+        }
+        for route in guarded:
+            operations = schema.get("paths", {}).get(route.path_format, {})
+            for method in route.methods or ():
+                if method.lower() in operations:
+                    needed = required_scopes(route)
+                    operations[method.lower()]["security"] = [{BEARER_SCHEME: needed}]
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension

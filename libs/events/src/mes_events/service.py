@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mes_events.auth import TokenVerifier, authorize
+from mes_events.auth import TokenVerifier, authorize, document_security
 from mes_events.consumer import ConsumerRunner, Handler
 from mes_events.db import make_engine, migrate
 from mes_events.http_errors import ERROR_RESPONSES, install_error_handlers
@@ -35,6 +35,7 @@ from mes_events.relay import Relay
 from mes_events.request_context import RequestContext
 from mes_events.settings import ServiceSettings
 from mes_events.sse import mount_event_stream
+from mes_events.sse import router as event_stream_router
 from mes_events.store import EventStore
 from mes_events.topics import topic_for_source
 from mes_events.uow import UnitOfWork
@@ -172,11 +173,12 @@ def build_app(
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.token_verifier = verifier
-    app.state.default_scopes = {}
+    app.state.route_scopes = {}
     guarded = [Depends(authorize)]
     for router in routers:
         app.include_router(router, dependencies=guarded, responses=ERROR_RESPONSES)
     event_tail = mount_event_stream(app, runtime.store, runtime.engine, dependencies=guarded)
+    document_security(app, [*routers, event_stream_router])
     # Added first, so it runs inside RequestContext: a 413 still gets its correlation id and
     # is timed like any answer.
     app.add_middleware(BodyLimit, limit=max_body_bytes)
