@@ -84,7 +84,7 @@ def running_stack(log_dir: Path, *, improver: bool = True) -> Iterator[Stack]:
     ]
     urls = {s.module.removeprefix("mes_"): f"http://127.0.0.1:{s.port}" for s in services}
     broker = EmbeddedBroker(log_path=log_dir / "broker.log").start()
-    kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
+    kafka = broker.kafka_settings()
     processes: list[subprocess.Popen[bytes]] = []
     try:
         asyncio.run(ensure_topics(kafka, *ALL_TOPICS))

@@ -237,7 +237,7 @@ async def main(args: argparse.Namespace) -> None:
     if not args.no_broker:
         broker = EmbeddedBroker().start()
         try:
-            kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, fetch_max_wait_ms=10)
+            kafka = broker.kafka_settings(fetch_max_wait_ms=10)
             e2e = await reserve_over_broker(base.rsplit("/", 1)[0] + f"/{copy}", placed, kafka)
         finally:
             broker.stop()

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mes_events.consumer import ConsumerRunner
 from mes_events.db import make_engine
-from mes_events.embedded import EmbeddedBroker
+from mes_events.embedded import TOPIC_PARTITIONS, EmbeddedBroker
 from mes_events.envelope import EventEnvelope
 from mes_events.relay import Relay
 from mes_events.settings import KafkaSettings
@@ -266,9 +266,20 @@ async def main(args: argparse.Namespace) -> None:
     if args.bootstrap is None:
         broker = EmbeddedBroker().start()
         args.bootstrap = broker.bootstrap_servers
+    if args.partitions is None:
+        args.partitions = TOPIC_PARTITIONS if broker else KafkaSettings().partitions
     try:
-        settings = KafkaSettings(bootstrap_servers=args.bootstrap, fetch_max_wait_ms=10)
-        raw = await broker_alone(args.bootstrap, args.rate, min(args.seconds, 60))
+        settings = KafkaSettings(
+            bootstrap_servers=args.bootstrap,
+            fetch_max_wait_ms=10,
+            partitions=args.partitions,
+            linger_ms=args.linger_ms,
+        )
+        raw = (
+            []
+            if args.skip_broker_alone
+            else await broker_alone(args.bootstrap, args.rate, min(args.seconds, 60))
+        )
         raw_ms = [ms for _, ms in raw]
         print(f"broker alone     {args.rate} msg/s, linger 5 ms, fetch wait 10 ms: {stats(raw_ms)}")
         # Tansu's memory store gets slower as its log grows: the windows show the broker's own
@@ -288,7 +299,8 @@ async def main(args: argparse.Namespace) -> None:
         xs, rs = sorted(e2e), sorted(raw_ms)
         last = sorted(windows(samples)[-1]) if samples else []
         print(
-            f"summary: rate={args.rate} seconds={args.seconds} delivered={len(xs)} "
+            f"summary: rate={args.rate} seconds={args.seconds} partitions={args.partitions} "
+            f"linger_ms={args.linger_ms} delivered={len(xs)} "
             f"e2e_p50_ms={percentile(xs, 50):.1f} e2e_p95_ms={percentile(xs, 95):.1f} "
             f"e2e_p99_ms={percentile(xs, 99):.1f} "
             f"e2e_last_window_p99_ms={percentile(last, 99):.1f} "
@@ -311,6 +323,9 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--backlog", type=int, default=50_000)
     parser.add_argument("--bootstrap")
+    parser.add_argument("--partitions", type=int, help="default: the embedded broker's")
+    parser.add_argument("--linger-ms", type=int, default=KafkaSettings().linger_ms)
+    parser.add_argument("--skip-broker-alone", action="store_true")
     parser.add_argument("--role", default="main")
     known, rest = parser.parse_known_args()
     if known.role == "broker-consumer":

@@ -246,6 +246,7 @@ def start_service(
         **os.environ,
         "SCHEDULER_DATABASE_URL": url,
         "SCHEDULER_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "SCHEDULER_KAFKA__PARTITIONS": str(kafka.partitions),
         "SCHEDULER_HTTP_PORT": str(port),
         "SCHEDULER_IMPROVER_ENABLED": str(improver).lower(),
         "SCHEDULER_SNAPSHOT_EVERY": "1000",
@@ -271,7 +272,7 @@ async def run(args: argparse.Namespace) -> None:
     name = f"bench_scheduler_{uuid.uuid4().hex[:8]}"
     url = await create_database(server_url(), name)
     broker = EmbeddedBroker().start()
-    kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
+    kafka = broker.kafka_settings()
     await ensure_topics(kafka, topics.ORDERS, topics.INVENTORY, topics.SCHEDULER, topics.QUALITY)
     port = free_port("127.0.0.1")
     service = start_service(url, kafka, port, args.improver)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from mes_events.auth import mint_token
 from mes_events.embedded import (
+    TOPIC_PARTITIONS,
     EmbeddedBroker,
     port_open,
     start_embedded_postgres,
@@ -206,6 +207,7 @@ def start_service(service: Service, database: str, bootstrap: str) -> subprocess
     env = {
         **os.environ,
         f"{service.env_prefix}KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+        f"{service.env_prefix}KAFKA__PARTITIONS": str(TOPIC_PARTITIONS),
         f"{service.env_prefix}HTTP_PORT": str(service.port),
     }
     if service.database:

