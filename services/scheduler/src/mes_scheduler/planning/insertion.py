@@ -10,11 +10,11 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import compress, repeat
+from itertools import compress
 from operator import itemgetter, sub
 from typing import NamedTuple
 
-from mes_scheduler.planning.model import run_minutes
+from mes_scheduler.planning.model import NEVER, Operation, run_minutes
 from mes_scheduler.planning.plan import Draft, Slot
 from mes_scheduler.planning.timing import ConeTooLarge, propagate, undo
 
@@ -103,24 +103,35 @@ class _Job:
     latest: int | None
     weight: float
     due: int
+    # A lower bound of its setup, to skip gaps too short for it (0 is always valid).
+    least_setup: int = 0
+
+
+def _least_setup(draft: Draft, op: Operation) -> int:
+    """A lower bound of the operation's setup after any predecessor (Draft.setup)."""
+    setups = draft.plant.family_setups
+    if not setups:
+        return op.setup
+    return min([op.setup, *(v for (_, to), v in setups.items() if to == op.family)])
 
 
 def _scan(draft: Draft, job: _Job, wc: str) -> tuple[Option | None, list[Option]]:
     """First position on `wc` where the operation fits without pushing, and the first
     pushing position before it (to try later)."""
+    # The hot path of every insertion (each breakdown re-inserts a dozen operations over
+    # every center of their group): lookups are bound to locals and Draft.setup inlined.
     op_id, earliest = job.op_id, job.earliest
     op = draft.operations[op_id]
     seq = draft.sequences[wc]
     slots = draft.slots
     n = len(seq)
-
-    def start_of(o: str) -> int:
-        return slots[o].start
-
-    lo = bisect_left(seq, earliest, key=start_of)
+    get = slots.__getitem__
+    # Every slot of a sequence is on `wc`, so slots compare with the probe by start (in C);
+    # the probe's end sorts below any slot with the same start.
+    lo = bisect_left(seq, Slot(wc, earliest, -NEVER), key=get)
     while lo < n and draft.is_frozen(seq[lo]):
         lo += 1
-    hi = n if job.latest is None else bisect_left(seq, job.latest, key=start_of)
+    hi = n if job.latest is None else bisect_left(seq, Slot(wc, job.latest, -NEVER), key=get)
     if hi < lo:
         # Times no longer prove acyclicity (a frozen successor, a pushed predecessor):
         # fall back to an explicit reachability test on the positions in between.
@@ -128,17 +139,27 @@ def _scan(draft: Draft, job: _Job, wc: str) -> tuple[Option | None, list[Option]
     # Positions far behind the earliest one only matter as the append-at-end fallback.
     last = min(hi, lo + SCAN_LIMIT)
     run = draft.run(op, wc)
-    avail = draft.availability[wc]
+    place = draft.availability[wc].place
+    interruptible = op.interruptible
+    operations = draft.operations
+    setups = draft.plant.family_setups
+    family, own_setup = op.family, op.setup
     pushes: list[Option] = []
 
     def fitting(p: int) -> Option | None:
-        prev = seq[p - 1] if p else None
-        ready = earliest
-        if prev is not None:
-            prev_end = slots[prev].end
-            if prev_end > ready:
-                ready = prev_end
-        _, end = avail.place(ready, draft.setup(op, wc, prev) + run, op.interruptible)
+        if p:
+            prev = seq[p - 1]
+            ready = slots[prev].end
+            if ready < earliest:
+                ready = earliest
+            setup = own_setup
+            if setups:
+                setup = setups.get((operations[prev].family, family), own_setup)
+        else:
+            ready = earliest
+            before = draft.last_family.get(wc) if setups else None
+            setup = own_setup if before is None else setups.get((before, family), own_setup)
+        _, end = place(ready, setup + run, interruptible)
         if p == n or (end <= slots[seq[p]].start and _fits_before(draft, seq[p], wc, end, op_id)):
             return Option(job.weight * max(0, end - job.due), end, wc, p)
         if len(pushes) < PUSH_TRIALS_PER_CENTER:
@@ -152,33 +173,33 @@ def _scan(draft: Draft, job: _Job, wc: str) -> tuple[Option | None, list[Option]
             return found, pushes
         p += 1
     # The pushing positions to try are collected; from here on only a gap can win, and
-    # elapsed time is at least the working time: a gap shorter than the run cannot fit.
-    candidates = list(_gap_positions(slots, seq, p, min(last + 1, n), earliest, run))
-    if hi == n and lo <= last:
-        candidates.append(n)
+    # elapsed time is at least the working time: a gap shorter than the least setup plus
+    # the run cannot fit.
+    candidates = _gap_positions(slots, seq, p, min(last + 1, n), job.least_setup + run)
     for p in candidates:
         found = fitting(p)
         if found is not None:
             return found, pushes
+    if hi == n and lo <= last:
+        return fitting(n), pushes  # appending always fits
     return None, pushes
 
 
-_START, _END = itemgetter(1), itemgetter(2)  # Slot.start, Slot.end
-
-
 def _gap_positions(
-    slots: Mapping[str, Slot], seq: list[str], a: int, b: int, earliest: int, run: int
+    slots: Mapping[str, Slot], seq: list[str], a: int, b: int, need: int
 ) -> Iterable[int]:
-    """Positions a <= p < b (a >= 1) whose gap after seq[p - 1] is at least `run` long.
+    """Positions a <= p < b (a >= 1) whose gap after seq[p - 1] is at least `need` long.
 
-    The hot part of every scan, so it runs in C (map, compress) rather than a loop.
+    The hot part of every scan, so it runs in C (itemgetter, zip, map, compress) rather
+    than a loop. A superset of the positions that fit is enough (the caller tries each):
+    the gap is measured from the predecessor's end even where the release is later.
     """
     if a >= b:
         return ()
-    window = list(map(slots.__getitem__, seq[a - 1 : b]))
-    ready = map(max, map(_END, window[:-1]), repeat(earliest))
-    gaps = map(sub, map(_START, window[1:]), ready)
-    return compress(range(a, b), map(run.__le__, gaps))
+    window: tuple[Slot, ...] = itemgetter(*seq[a - 1 : b])(slots)  # two or more slots
+    _, starts, ends = zip(*window, strict=True)
+    gaps = map(sub, starts[1:], ends[:-1])
+    return compress(range(a, b), map(need.__le__, gaps))
 
 
 def _fits_before(draft: Draft, nxt: str, wc: str, end: int, op_id: str) -> bool:
@@ -187,17 +208,28 @@ def _fits_before(draft: Draft, nxt: str, wc: str, end: int, op_id: str) -> bool:
     The family setup of `nxt` may grow, and it may not be able to start earlier to
     absorb it; only an unchanged end guarantees nothing downstream moves.
     """
-    current = draft.slots[nxt]
+    slots = draft.slots
+    current = slots[nxt]
     if end > current.start:
         return False
-    if not draft.plant.family_setups:
+    setups = draft.plant.family_setups
+    if not setups:
         return True
-    op = draft.operations[nxt]
-    earliest = max(op.release, end, draft.now + draft.plant.frozen_horizon)
-    pred, _ = draft.job_neighbours(nxt)
-    if pred is not None and pred in draft.slots:
-        earliest = max(earliest, draft.slots[pred].end)
-    work = draft.work(nxt, wc, op_id)
+    operations = draft.operations
+    op = operations[nxt]
+    earliest = draft.horizon
+    if op.release > earliest:
+        earliest = op.release
+    if end > earliest:
+        earliest = end
+    # Draft.job_neighbours and Draft.work inlined (called for most scanned positions).
+    route = draft.routing[op.order_id]
+    k = route.index(nxt)
+    if k:
+        pred = slots.get(route[k - 1])
+        if pred is not None and pred.end > earliest:
+            earliest = pred.end
+    work = setups.get((operations[op_id].family, op.family), op.setup) + draft.run(op, wc)
     _, new_end = draft.availability[wc].place(earliest, work, op.interruptible)
     return new_end <= current.end
 
@@ -322,7 +354,8 @@ def best_option(draft: Draft, op_id: str, centers: tuple[str, ...] | None = None
     if centers is None:
         centers = draft.centers_of(op.group)
     earliest, latest = _bounds(draft, op_id)
-    job = _Job(op_id, earliest, latest, draft.orders[op.order_id].weight, own_due)
+    weight = draft.orders[op.order_id].weight
+    job = _Job(op_id, earliest, latest, weight, own_due, _least_setup(draft, op))
     options: list[Option] = []
     pushes: list[Option] = []
     for wc in centers:
