@@ -107,7 +107,9 @@ class Availability:
         i = bisect_right(starts, earliest) - 1
         if i < 0 or earliest >= ends[i]:
             i += 1  # _ensure_time guarantees a window ending after `earliest`
-        start = max(earliest, starts[i])
+            start = starts[i]  # the window begins after `earliest`
+        else:
+            start = earliest
         if start + work <= ends[i]:
             # The common case: the work fits in the window it starts in.
             return start, start + work

@@ -39,16 +39,11 @@ def diff(
 
     `resequenced`, when given, holds every operation whose machine predecessor may differ.
     """
-    ops = (
-        sorted(set(candidates))
-        if candidates is not None
-        else sorted(set(before.slots) | set(after.slots))
-    )
-    changes = tuple(
-        Change(op, before.slots.get(op), after.slots.get(op))
-        for op in ops
-        if before.slots.get(op) != after.slots.get(op)
-    )
+    ops = set(candidates) if candidates is not None else set(before.slots) | set(after.slots)
+    old, new = before.slots.get, after.slots.get
+    # Candidates include every operation a trial touched and undid: sort the changed only.
+    changed = sorted(op for op in ops if old(op) != new(op))
+    changes = tuple(Change(op, old(op), new(op)) for op in changed)
     return Diff(changes, sequence_changes(before, after, resequenced))
 
 

@@ -23,6 +23,8 @@ CONE_LIMIT = 40
 SCAN_LIMIT = 40
 SEARCH_LIMIT = 5000
 SHIFT_LIMIT = 60
+# Slot(...) without the NamedTuple's Python-level __new__ (as in timing).
+_slot = tuple.__new__
 
 
 class Option(NamedTuple):
@@ -128,10 +130,13 @@ def _scan(draft: Draft, job: _Job, wc: str) -> tuple[Option | None, list[Option]
     get = slots.__getitem__
     # Every slot of a sequence is on `wc`, so slots compare with the probe by start (in C);
     # the probe's end sorts below any slot with the same start.
-    lo = bisect_left(seq, Slot(wc, earliest, -NEVER), key=get)
+    lo = bisect_left(seq, _slot(Slot, (wc, earliest, -NEVER)), key=get)
     while lo < n and draft.is_frozen(seq[lo]):
         lo += 1
-    hi = n if job.latest is None else bisect_left(seq, Slot(wc, job.latest, -NEVER), key=get)
+    if job.latest is None:
+        hi = n
+    else:
+        hi = bisect_left(seq, _slot(Slot, (wc, job.latest, -NEVER)), key=get)
     if hi < lo:
         # Times no longer prove acyclicity (a frozen successor, a pushed predecessor):
         # fall back to an explicit reachability test on the positions in between.

@@ -21,62 +21,84 @@ def compute_slot(draft: Draft, op_id: str, *, hold: bool = False) -> Slot:
 
     `hold` keeps the operation from starting earlier than it does now.
     """
-    return _timing(draft, op_id, hold)[0]
+    return _timer(draft)(op_id, hold)[0]
 
 
-def _timing(draft: Draft, op_id: str, hold: bool) -> tuple[Slot, str | None, str | None]:
-    """Slot plus the job and machine successors (found on the way, saved a second lookup)."""
-    # The hot loop of every repair: lookups are inlined (Draft.work) on purpose.
+Timing = Callable[[str, bool], tuple[Slot, str | None, str | None]]
+
+
+def _timer(draft: Draft) -> Timing:
+    """`timing(op_id, hold)`: the slot plus the job and machine successors (found on the
+    way, saved a second lookup), with the draft's lookups bound once per re-timing.
+
+    The draft's containers are mutated in place, never replaced, while a timer is in use.
+    """
+    # The hot loop of every repair: lookups are bound and inlined (Draft.work) on purpose.
     slots = draft.slots
-    current = slots[op_id]
-    wc = current.work_center
-    seq = draft.sequences[wc]
-    i = seq.index(op_id)
-    prev = seq[i - 1] if i else None
-    mc_succ = seq[i + 1] if i + 1 < len(seq) else None
-    op = draft.operations[op_id]
-    route = draft.routing[op.order_id]
-    k = route.index(op_id)
-    job_succ = route[k + 1] if k + 1 < len(route) else None
+    sequences = draft.sequences
+    operations = draft.operations
+    routing = draft.routing
     setups = draft.plant.family_setups
-    if setups:
-        family = draft.operations[prev].family if prev is not None else draft.last_family.get(wc)
-        setup = op.setup if family is None else setups.get((family, op.family), op.setup)
-    else:
-        setup = op.setup
-    qty = draft.orders[op.order_id].quantity
-    cached = draft.run_cache.get((op_id, wc))
-    if (
-        cached is not None
-        and cached[0] == op.per_unit
-        and cached[1] == qty
-        and cached[2] == draft.efficiency[wc]
-    ):
-        work = setup + cached[3]
-    else:
-        work = setup + draft.run(op, wc)
-    avail = draft.availability[wc]
-    started = draft.started.get(op_id)
-    if started is not None:
-        return _slot(Slot, (wc, started, avail.finish(started, work))), job_succ, mc_succ
-    earliest = op.release
-    if k:
-        end = slots[route[k - 1]].end
-        if end > earliest:
-            earliest = end
-    if prev is not None:
-        end = slots[prev].end
-        if end > earliest:
-            earliest = end
-    if hold:
-        floor = current.start
-    else:
-        # Draft.is_frozen inlined (not started, checked above).
-        before = None if op_id in draft.fresh else draft.base.slots.get(op_id)
-        horizon = draft.horizon
-        floor = current.start if before is not None and before.start < horizon else horizon
-    start, end = avail.place(earliest if earliest > floor else floor, work, op.interruptible)
-    return _slot(Slot, (wc, start, end)), job_succ, mc_succ
+    last_family = draft.last_family
+    orders = draft.orders
+    run_cache = draft.run_cache
+    efficiency = draft.efficiency
+    availability = draft.availability
+    started_at = draft.started
+    fresh = draft.fresh
+    base_slots = draft.base.slots
+    horizon = draft.horizon
+
+    def timing(op_id: str, hold: bool) -> tuple[Slot, str | None, str | None]:
+        current = slots[op_id]
+        wc = current.work_center
+        seq = sequences[wc]
+        i = seq.index(op_id)
+        prev = seq[i - 1] if i else None
+        mc_succ = seq[i + 1] if i + 1 < len(seq) else None
+        op = operations[op_id]
+        route = routing[op.order_id]
+        k = route.index(op_id)
+        job_succ = route[k + 1] if k + 1 < len(route) else None
+        if setups:
+            family = operations[prev].family if prev is not None else last_family.get(wc)
+            setup = op.setup if family is None else setups.get((family, op.family), op.setup)
+        else:
+            setup = op.setup
+        qty = orders[op.order_id].quantity
+        cached = run_cache.get((op_id, wc))
+        if (
+            cached is not None
+            and cached[0] == op.per_unit
+            and cached[1] == qty
+            and cached[2] == efficiency[wc]
+        ):
+            work = setup + cached[3]
+        else:
+            work = setup + draft.run(op, wc)
+        avail = availability[wc]
+        started = started_at.get(op_id)
+        if started is not None:
+            return _slot(Slot, (wc, started, avail.finish(started, work))), job_succ, mc_succ
+        earliest = op.release
+        if k:
+            end = slots[route[k - 1]].end
+            if end > earliest:
+                earliest = end
+        if prev is not None:
+            end = slots[prev].end
+            if end > earliest:
+                earliest = end
+        if hold:
+            floor = current.start
+        else:
+            # Draft.is_frozen inlined (not started, checked above).
+            before = None if op_id in fresh else base_slots.get(op_id)
+            floor = current.start if before is not None and before.start < horizon else horizon
+        start, end = avail.place(earliest if earliest > floor else floor, work, op.interruptible)
+        return _slot(Slot, (wc, start, end)), job_succ, mc_succ
+
+    return timing
 
 
 class ConeTooLarge(Exception):
@@ -118,21 +140,23 @@ def propagate(
             heap.append((slots[op_id].start, op_id))
             queued.add(op_id)
     heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
+    timing = _timer(draft)
     old: dict[str, Slot] = {}
     budget = 50 * (len(slots) + 10)
     while heap:
         budget -= 1
         if budget < 0:
             raise RuntimeError("re-timing does not converge: sequences contain a cycle")
-        op_id = heapq.heappop(heap)[1]
+        op_id = pop(heap)[1]
         queued.discard(op_id)
         current = slots[op_id]
-        new, job_succ, mc_succ = _timing(draft, op_id, False)
+        new, job_succ, mc_succ = timing(op_id, False)
         if new.start < current.start and op_id not in fresh:
             if pull > 0:
                 pull -= 1
             else:
-                held = _timing(draft, op_id, True)
+                held = timing(op_id, True)
                 # Holding the start while a new predecessor adds setup would push the
                 # work behind it: only hold where the end does not move later.
                 if held[0].end <= current.end:
@@ -158,10 +182,10 @@ def propagate(
             and job_succ not in detached
         ):
             queued.add(job_succ)
-            heapq.heappush(heap, (slots[job_succ].start, job_succ))
+            push(heap, (slots[job_succ].start, job_succ))
         if mc_succ is not None and mc_succ not in queued:
             queued.add(mc_succ)
-            heapq.heappush(heap, (slots[mc_succ].start, mc_succ))
+            push(heap, (slots[mc_succ].start, mc_succ))
     return old
 
 
@@ -185,9 +209,10 @@ def retime_all(draft: Draft) -> None:
     ready = sorted(op for op, deg in indegree.items() if deg == 0)
     heapq.heapify(ready)
     done = 0
+    timing = _timer(draft)
     while ready:
         op_id = heapq.heappop(ready)
-        draft.slots[op_id] = compute_slot(draft, op_id)
+        draft.slots[op_id] = timing(op_id, False)[0]
         done += 1
         for succ in succs[op_id]:
             indegree[succ] -= 1
