@@ -110,10 +110,12 @@ async def broker_alone(bootstrap: str, rate: int, seconds: int) -> list[tuple[fl
 # --- store -> relay -> consumer -------------------------------------------------------------
 
 
-def pipeline_consumer_role(url: str, bootstrap: str, topic: str) -> None:
+def pipeline_consumer_role(url: str, bootstrap: str, topic: str, partitions: int) -> None:
     async def run() -> None:
         engine = make_engine(url, pool_size=4)
-        settings = KafkaSettings(bootstrap_servers=bootstrap, fetch_max_wait_ms=10)
+        settings = KafkaSettings(
+            bootstrap_servers=bootstrap, fetch_max_wait_ms=10, partitions=partitions
+        )
 
         async def handle(conn: AsyncConnection, env: EventEnvelope) -> None:
             latency = (time.time() - env.occurred_at.timestamp()) * 1000
@@ -217,6 +219,7 @@ async def end_to_end(
             url,
             settings.bootstrap_servers,
             topic,
+            str(settings.partitions),
         ],
         stdout=subprocess.PIPE,
         stdin=subprocess.PIPE,
@@ -331,6 +334,6 @@ if __name__ == "__main__":
     if known.role == "broker-consumer":
         run_loop(broker_consumer_role(rest[0], rest[1], int(rest[2])))
     elif known.role == "pipeline-consumer":
-        pipeline_consumer_role(rest[0], rest[1], rest[2])
+        pipeline_consumer_role(rest[0], rest[1], rest[2], int(rest[3]))
     else:
         run_loop(main(known))
