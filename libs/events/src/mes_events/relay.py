@@ -139,16 +139,19 @@ class Relay:
                 await self._save(watch.cluster_id, progress)
             if time.monotonic() - progress.lag_measured_at >= self.lag_every_s:
                 await self._measure_lag(progress)
-            if held_back:
-                await asyncio.sleep(self.held_back_poll_s)
-                continue
-            await wait_for_wake(self._wake, stop, self.idle_poll_s)
             # Let the appends of the next `linger_ms` join the page: a broker stores each batch
             # as one unit, and the embedded one's fetches slow down as their number grows
             # (1,000 msg/s for 40 s, one partition: fetch p50 8 -> 14 ms with 5 ms batches,
-            # flat at 17 ms with 20 ms batches; unbatched, p50 reached 300 ms).
-            if self.kafka.linger_ms and not stop.is_set():
-                await asyncio.sleep(self.kafka.linger_ms / 1000)
+            # flat at 17 ms with 20 ms batches; unbatched, p50 reached 300 ms). Under steady
+            # writes some transaction is nearly always in flight and holds rows back, so the
+            # look-again after a held-back page waits as long.
+            linger_s = self.kafka.linger_ms / 1000
+            if held_back:
+                await asyncio.sleep(max(self.held_back_poll_s, linger_s))
+                continue
+            await wait_for_wake(self._wake, stop, self.idle_poll_s)
+            if linger_s and not stop.is_set():
+                await asyncio.sleep(linger_s)
 
     async def publish_available(self, producer: AIOKafkaProducer, progress: _Progress) -> bool:
         """Publish pages until nothing more is safe to read; whether rows are held back."""
