@@ -19,6 +19,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
+from mes_events import heap
 from mes_scheduler.planning import repair, scenarios
 from mes_scheduler.planning.checker import check
 from mes_scheduler.planning.events import apply, kind
@@ -100,6 +101,7 @@ def main() -> None:
     load_start = os.getloadavg()[0]
     plan = initial_plan(args.seed, args.orders)
     assert not check(plan)
+    heap.settle()  # as the scheduler service does once its plan is loaded (Planner)
     print(f"initial plan: {len(plan.orders)} orders, {len(plan.operations)} operations, "
           f"built in {time.perf_counter() - began:.1f}s", flush=True)  # fmt: skip
     stream = scenarios.EventStream(random.Random(args.seed + 1))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from mes_events import heap
 from mes_events.auth import TokenVerifier, authorize, document_security
 from mes_events.consumer import ConsumerRunner, Handler
 from mes_events.db import make_engine, migrate
@@ -157,16 +157,14 @@ def build_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
-        # Move everything alive after start-up (FastAPI, SQLAlchemy, Alembic, pydantic schemas)
-        # out of the garbage collector's sight: under load a full collection walking it ran
-        # about every 0.9 s and stalled every request in flight for 80-145 ms, the whole
-        # create-order p99 in bench/orders_api.py (the Instagram gc.freeze recipe).
-        gc.collect()
-        gc.freeze()
+        # Everything alive after start-up (FastAPI, SQLAlchemy, Alembic, pydantic schemas):
+        # under load a full collection walking it ran about every 0.9 s and stalled every
+        # request in flight for 80-145 ms, the whole create-order p99 in bench/orders_api.py.
+        heap.settle()
         try:
             yield
         finally:
-            gc.unfreeze()
+            heap.unsettle()
             await event_tail.close()
             await runtime.stop()
 

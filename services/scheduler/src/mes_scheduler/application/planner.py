@@ -20,6 +20,7 @@ from uuid import UUID, uuid4
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mes_events import heap
 from mes_events.catalog.orders import OrderReceived
 from mes_events.envelope import EventEnvelope
 from mes_events.metrics import REPLAN_SECONDS
@@ -80,6 +81,10 @@ class Planner:
         async with self.lock:
             if self.committed is None:
                 self.committed = await self._load()
+                # The plan just loaded (thousands of operations) would otherwise be walked by
+                # every full collection, one of which took 70-150 ms inside a breakdown's repair
+                # (bench/planning_dynamic.py); its objects are still freed when replaced.
+                heap.settle()
 
     async def _load(self) -> Staged:
         settings = self.sch.settings
