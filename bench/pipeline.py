@@ -187,6 +187,7 @@ async def relay_throughput(url: str, settings: KafkaSettings, backlog: int) -> f
     elapsed = time.perf_counter() - start
     stop.set()
     await task
+    await uow.close()
     await engine.dispose()
     return backlog / elapsed
 
