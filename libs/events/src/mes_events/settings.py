@@ -15,9 +15,10 @@ class KafkaSettings(BaseModel):
     # Apache Kafka supports the idempotent producer; the embedded broker refuses
     # InitProducerId, so it is off by default and consumers' dedupe covers retried sends.
     enable_idempotence: bool = False
-    # How long the relay lets appends gather into one page (one batch per partition). At
-    # 1,000 events/s on the embedded broker (bench/pipeline.py, 60 s, quiet): 5 ms gave
-    # end-to-end p50 20 -> 45 ms over the minute, 10 ms a flat 25-30 ms.
+    # How long the relay lets appends gather into one page (one batch per partition), and
+    # other producers (dead letters) their sends. At 1,000 events/s on the embedded broker
+    # (bench/pipeline.py, 60 s, quiet): 5 ms gave end-to-end p50 20 -> 45 ms over the
+    # minute, 10 ms a flat 25-30 ms.
     linger_ms: int = Field(10, ge=0)
     max_batch_bytes: int = Field(1_048_576, ge=16_384)
     session_timeout_ms: int = Field(6_000, ge=1_000)
