@@ -29,7 +29,6 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -46,9 +45,9 @@ from mes_events.db import create_database, drop_database, make_engine
 from mes_events.embedded import EmbeddedBroker, free_port
 from mes_events.envelope import EventEnvelope
 from mes_events.kafka import ensure_topics, make_consumer, make_producer
-from mes_events.registry import DomainEvent
 from mes_events.settings import KafkaSettings
 from mes_events.testing.benchdb import percentile, server_url
+from mes_events.testing.events import Foreign
 
 GROUPS = [f"G{g:02d}" for g in range(10)]
 SHIFTS = {
@@ -56,31 +55,6 @@ SHIFTS = {
         {"day": d, "start": "06:00", "end": "22:00"} for d in ("mon", "tue", "wed", "thu", "fri")
     ]
 }
-
-
-@dataclass
-class Source:
-    """Another service's streams, numbered as its store would number them."""
-
-    name: str
-    versions: dict[str, int] = field(default_factory=dict)
-
-    def envelope(self, stream_id: str, event: DomainEvent) -> EventEnvelope:
-        version = self.versions.get(stream_id, 0) + 1
-        self.versions[stream_id] = version
-        return EventEnvelope(
-            event_id=uuid.uuid4(),
-            event_type=event.type_name,
-            schema_version=event.version,
-            source=f"mes/{self.name}",
-            stream_type=event.stream_type,
-            stream_id=stream_id,
-            stream_version=version,
-            occurred_at=datetime.now(UTC),
-            correlation_id=uuid.uuid4(),
-            causation_id=None,
-            data=event.model_dump(mode="json"),
-        )
 
 
 def new_order(rng: random.Random, order_id: str) -> OrderReceived:
@@ -118,7 +92,7 @@ class Shop:
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
-        self.orders, self.inventory = Source("orders"), Source("inventory")
+        self.orders, self.inventory = Foreign("mes/orders"), Foreign("mes/inventory")
         self.open: list[str] = []
         self.serial = 0
 

@@ -33,6 +33,7 @@ from mes_events.registry import DomainEvent
 from mes_events.service import Role
 from mes_events.settings import KafkaSettings
 from mes_events.testing.auth import bearer
+from mes_events.testing.events import Foreign
 from mes_events.testing.plugin import fresh_database
 from mes_events.topics import QUALITY, SCHEDULER
 from mes_orders.testing import order_body
@@ -59,20 +60,9 @@ class Garbage:
     poison: bool
 
 
-def envelope(event: DomainEvent, stream_id: str, version: int = 1) -> EventEnvelope:
-    return EventEnvelope(
-        event_id=uuid.uuid4(),
-        event_type=event.type_name,
-        schema_version=event.version,
-        source=SOURCE,
-        stream_type=event.stream_type,
-        stream_id=stream_id,
-        stream_version=version,
-        occurred_at=datetime.now(UTC),
-        correlation_id=uuid.uuid4(),
-        causation_id=None,
-        data=event.model_dump(mode="json"),
-    )
+def envelope(event: DomainEvent, stream_id: str) -> EventEnvelope:
+    """The first event of `stream_id`, as the scheduler's relay would publish it."""
+    return Foreign(SOURCE).envelope(stream_id, event)
 
 
 def job_started(order_id: str) -> JobStarted:

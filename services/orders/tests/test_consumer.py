@@ -12,7 +12,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,9 @@ from mes_events.catalog.quality import DispositionDecided
 from mes_events.catalog.scheduler import JobCompleted, JobStarted, OrderProjected
 from mes_events.envelope import EventEnvelope
 from mes_events.kafka import make_consumer
-from mes_events.registry import DomainEvent
 from mes_events.service import ALL_ROLES
 from mes_events.settings import KafkaSettings
+from mes_events.testing.events import Foreign
 from mes_events.topics import ORDERS, topic_for
 from mes_orders.testing import Api, order_body, running
 
@@ -47,30 +47,10 @@ async def live(orders_db: str, kafka_settings: KafkaSettings) -> AsyncIterator[A
 
 
 @dataclass
-class OtherService:
+class OtherService(Foreign):
     """Stands in for another service: numbers its streams and publishes from a subprocess."""
 
-    source: str
-    kafka: KafkaSettings
-    versions: dict[str, int] = field(default_factory=dict)
-
-    def envelope(self, stream_id: str, event: DomainEvent) -> EventEnvelope:
-        version = self.versions.get(stream_id, 0) + 1
-        self.versions[stream_id] = version
-        event_id = uuid.uuid4()
-        return EventEnvelope(
-            event_id=event_id,
-            event_type=event.type_name,
-            schema_version=event.version,
-            source=self.source,
-            stream_type=event.stream_type,
-            stream_id=stream_id,
-            stream_version=version,
-            occurred_at=datetime.now(UTC),
-            correlation_id=uuid.uuid4(),
-            causation_id=None,
-            data=event.model_dump(mode="json"),
-        )
+    kafka: KafkaSettings = field(kw_only=True)
 
     async def publish(self, *envelopes: EventEnvelope) -> None:
         records = [
@@ -146,7 +126,7 @@ async def detail(api: Api, order_id: str) -> dict[str, Any]:
 async def test_projections_follow_the_scheduler_and_the_order_completes(
     live: Api, kafka_settings: KafkaSettings
 ) -> None:
-    scheduler = OtherService("mes/scheduler", kafka_settings)
+    scheduler = OtherService("mes/scheduler", kafka=kafka_settings)
     a = await create(live, "CONS-A", priority=2)
     b = await create(live, "CONS-B", priority=4)
     c = await create(live, "CONS-C", priority=1)
@@ -236,9 +216,9 @@ def order_etag(history: list[dict[str, Any]]) -> str:
 async def test_scrap_disposition_and_material_shortage(
     live: Api, kafka_settings: KafkaSettings
 ) -> None:
-    scheduler = OtherService("mes/scheduler", kafka_settings)
-    quality = OtherService("mes/quality", kafka_settings)
-    inventory = OtherService("mes/inventory", kafka_settings)
+    scheduler = OtherService("mes/scheduler", kafka=kafka_settings)
+    quality = OtherService("mes/quality", kafka=kafka_settings)
+    inventory = OtherService("mes/inventory", kafka=kafka_settings)
     e = await create(live, "CONS-E", quantity=5)
     await scheduler.publish(
         scheduler.envelope(f"job-{e}-10", completed(e, 10, 5, 0, "2026-11-25T10:00:00+00:00"))
@@ -314,7 +294,7 @@ async def test_order_events_are_published_with_their_snapshot(
 async def test_amending_a_short_order_down_to_what_was_made_completes_it(
     live: Api, kafka_settings: KafkaSettings
 ) -> None:
-    scheduler = OtherService("mes/scheduler", kafka_settings)
+    scheduler = OtherService("mes/scheduler", kafka=kafka_settings)
     s = await create(live, "CONS-SHORT")
     await scheduler.publish(
         scheduler.envelope(f"job-{s}-10", completed(s, 10, 10, 0, "2026-11-25T10:00:00+00:00")),
@@ -341,7 +321,7 @@ async def test_amending_a_short_order_down_to_what_was_made_completes_it(
 async def test_events_about_unknown_orders_leave_no_rows(
     live: Api, kafka_settings: KafkaSettings
 ) -> None:
-    scheduler = OtherService("mes/scheduler", kafka_settings)
+    scheduler = OtherService("mes/scheduler", kafka=kafka_settings)
     known = await create(live, "CONS-KNOWN")
     # The unknown order's event goes first on the same stream, so once the known order's
     # event is applied the unknown one has been handled too.

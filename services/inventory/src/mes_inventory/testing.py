@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import text
 
 from mes_events.catalog.common import MaterialRequirement, RoutingOperation
 from mes_events.catalog.orders import OrderReceived
 from mes_events.envelope import EventEnvelope
-from mes_events.registry import DomainEvent
 from mes_events.store import retry_on_conflict
+from mes_events.testing.events import Foreign as ForeignStreams
 from mes_inventory.application.context import Inventory
 from mes_inventory.consumers.reactions import subscription
 
@@ -30,22 +30,11 @@ class FakeClock:
         return self.now
 
 
-class Foreign:
-    """Another service's stream: numbers its events like that service's store would."""
+@dataclass
+class Foreign(ForeignStreams):
+    """Another service's streams (mes_events.testing.events.Foreign), dated T0 by default."""
 
-    def __init__(self, source: str, stream_type: str) -> None:
-        self.source, self.stream_type = source, stream_type
-        self.versions: dict[str, int] = {}
-
-    def envelope(self, stream_id: str, event: DomainEvent) -> EventEnvelope:
-        version = self.versions.get(stream_id, 0) + 1
-        self.versions[stream_id] = version
-        return EventEnvelope(
-            event_id=uuid4(), event_type=event.type_name, schema_version=event.version,
-            source=self.source, stream_type=self.stream_type, stream_id=stream_id,
-            stream_version=version, occurred_at=T0, correlation_id=uuid4(), causation_id=None,
-            data=event.model_dump(mode="json"),
-        )  # fmt: skip
+    at: datetime | None = T0
 
 
 async def react(inv: Inventory, *envelopes: EventEnvelope) -> None:

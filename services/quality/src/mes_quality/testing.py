@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
 
 import httpx
 
@@ -14,8 +13,8 @@ from mes_events.catalog.common import Characteristic, InspectionSpec, RoutingOpe
 from mes_events.catalog.orders import OrderReceived
 from mes_events.catalog.scheduler import JobCompleted
 from mes_events.envelope import EventEnvelope
-from mes_events.registry import DomainEvent
 from mes_events.store import retry_on_conflict
+from mes_events.testing.events import Foreign as ForeignStreams
 from mes_quality.application.context import Quality
 from mes_quality.consumers.reactions import subscription
 
@@ -35,29 +34,11 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
-class Foreign:
-    """Another service's stream: numbers its events like that service's store would."""
+@dataclass
+class Foreign(ForeignStreams):
+    """Another service's streams (mes_events.testing.events.Foreign), dated T0 by default."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.versions: dict[str, int] = {}
-
-    def envelope(self, stream_id: str, event: DomainEvent) -> EventEnvelope:
-        version = self.versions.get(stream_id, 0) + 1
-        self.versions[stream_id] = version
-        return EventEnvelope(
-            event_id=uuid4(),
-            event_type=event.type_name,
-            schema_version=event.version,
-            source=self.source,
-            stream_type=event.stream_type,
-            stream_id=stream_id,
-            stream_version=version,
-            occurred_at=T0,
-            correlation_id=uuid4(),
-            causation_id=None,
-            data=event.model_dump(mode="json"),
-        )
+    at: datetime | None = T0
 
 
 async def react(q: Quality, *envelopes: EventEnvelope) -> None:

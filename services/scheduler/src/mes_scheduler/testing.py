@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
 
 import httpx
 from fastapi import FastAPI
@@ -17,11 +16,11 @@ from mes_events.auth import ADMIN
 from mes_events.catalog.common import DEFAULT_PLANT, MaterialRequirement, RoutingOperation
 from mes_events.catalog.orders import OrderReceived
 from mes_events.envelope import EventEnvelope
-from mes_events.registry import DomainEvent
 from mes_events.service import Role, ServiceRuntime
 from mes_events.settings import KafkaSettings
 from mes_events.store import START, Cursor
 from mes_events.testing.auth import auth_settings, bearer
+from mes_events.testing.events import Foreign as ForeignStreams
 from mes_scheduler.application.context import Scheduler
 from mes_scheduler.application.planner import Planner
 from mes_scheduler.config import Settings
@@ -99,22 +98,11 @@ async def running(
         yield Api(client, app, clock)
 
 
-class Foreign:
-    """Another service's stream: numbers its events like that service's store would."""
+@dataclass
+class Foreign(ForeignStreams):
+    """Another service's streams (mes_events.testing.events.Foreign), dated T0 by default."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.versions: dict[str, int] = {}
-
-    def envelope(self, stream_id: str, event: DomainEvent, at: datetime = T0) -> EventEnvelope:
-        version = self.versions.get(stream_id, 0) + 1
-        self.versions[stream_id] = version
-        return EventEnvelope(
-            event_id=uuid4(), event_type=event.type_name, schema_version=event.version,
-            source=self.source, stream_type=event.stream_type, stream_id=stream_id,
-            stream_version=version, occurred_at=at, correlation_id=uuid4(), causation_id=None,
-            data=event.model_dump(mode="json"),
-        )  # fmt: skip
+    at: datetime | None = T0
 
 
 @dataclass
