@@ -115,3 +115,39 @@ def test_the_scan_finds_what_trying_every_position_finds(seed: int) -> None:
             assert insertion._scan(draft, job, wc) == _reference_scan(draft, job, wc)
             compared += 1
     assert compared > 100
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_bound_prunes_only_positions_ending_after_it(seed: int) -> None:
+    plan = _plan(seed, 150)
+    rng = random.Random(seed + 11)
+    pruned = 0
+    for k in range(40):
+        draft = Draft(plan, rng.randint(0, 3000))
+        order = scenarios.order(rng, plan.plant, f"N{k}", draft.now)
+        add_order_ops(draft, order)
+        op_id = order.operations[0].id
+        op = draft.operations[op_id]
+        job = insertion._Job(
+            op_id,
+            *insertion._bounds(draft, op_id),
+            1.0,
+            insertion.operation_due(draft, op_id),
+            insertion._least_setup(draft, op),
+        )
+        centers = draft.centers_of(op.group)
+        for wc in centers:
+            gap, pushes = insertion._scan(draft, job, wc)
+            if gap is None:
+                continue
+            # A gap ending exactly at the bound ties with the best so far: still found.
+            assert insertion._scan(draft, job, wc, gap.end) == (gap, pushes)
+            found, kept = insertion._scan(draft, job, wc, gap.end - 1)
+            assert kept == pushes
+            assert found in (None, gap)
+            pruned += found is None
+        gaps, pushes = insertion._scan_centers(draft, job, centers, prune=True)
+        every, all_pushes = insertion._scan_centers(draft, job, centers, prune=False)
+        assert pushes == all_pushes
+        assert min(gaps, default=None) == min(every, default=None)
+    assert pruned > 10

@@ -117,9 +117,15 @@ def _least_setup(draft: Draft, op: Operation) -> int:
     return min([op.setup, *(v for (_, to), v in setups.items() if to == op.family)])
 
 
-def _scan(draft: Draft, job: _Job, wc: str) -> tuple[Option | None, list[Option]]:
+def _scan(
+    draft: Draft, job: _Job, wc: str, bound: int = NEVER
+) -> tuple[Option | None, list[Option]]:
     """First position on `wc` where the operation fits without pushing, and the first
-    pushing position before it (to try later)."""
+    pushing position before it (to try later).
+
+    Positions that cannot end at or before `bound` are not tried (see `_scan_centers`):
+    the gap found may then be None where an unbounded scan finds a later one.
+    """
     # The hot path of every insertion (each breakdown re-inserts a dozen operations over
     # every center of their group): lookups are bound to locals and Draft.setup inlined.
     op_id, earliest = job.op_id, job.earliest
@@ -180,12 +186,21 @@ def _scan(draft: Draft, job: _Job, wc: str) -> tuple[Option | None, list[Option]
     # The pushing positions to try are collected; from here on only a gap can win, and
     # elapsed time is at least the working time: a gap shorter than the least setup plus
     # the run cannot fit.
-    candidates = _gap_positions(slots, seq, p, min(last + 1, n), job.least_setup + run)
+    need = job.least_setup + run
+    candidates = _gap_positions(slots, seq, p, min(last + 1, n), need)
+    # A position ends no earlier than its predecessor's end plus the least work (elapsed
+    # time is at least the working time), and ends do not decrease along a sequence: once
+    # one is past `bound`, so is every later one, and none can beat the gap found before.
+    latest_ready = bound - need if bound < NEVER else NEVER
     for p in candidates:
+        if slots[seq[p - 1]].end > latest_ready:
+            return None, pushes
         found = fitting(p)
         if found is not None:
             return found, pushes
     if hi == n and lo <= last:
+        if n and slots[seq[n - 1]].end > latest_ready:
+            return None, pushes
         return fitting(n), pushes  # appending always fits
     return None, pushes
 
@@ -361,18 +376,19 @@ def best_option(draft: Draft, op_id: str, centers: tuple[str, ...] | None = None
     earliest, latest = _bounds(draft, op_id)
     weight = draft.orders[op.order_id].weight
     job = _Job(op_id, earliest, latest, weight, own_due, _least_setup(draft, op))
-    options: list[Option] = []
-    pushes: list[Option] = []
-    for wc in centers:
-        gap, wc_pushes = _scan(draft, job, wc)
-        if gap is not None:
-            options.append(gap)
-        pushes.extend(wc_pushes)
-    if not options or min(options).cost > 0:
-        options += _push_trials(draft, op_id, own_due, pushes, min(options, default=None))
+    gaps, pushes = _scan_centers(draft, job, centers, prune=True)
+    trials: list[Option] = []
+    if not gaps or min(gaps).cost > 0:
+        trials = _push_trials(draft, op_id, own_due, pushes, min(gaps, default=None))
     # Times prove acyclicity only while the plan is consistent; a repair that detached
     # work mid-flight may not be, so the chosen position is verified explicitly.
-    for option in sorted(options):
+    options = gaps + trials
+    if options and _acyclic_option(draft, op_id, min(options)):
+        return min(options)
+    # The pruned positions all cost more than the best, which is not acyclic: the
+    # runners-up come from an unpruned scan (the trials saw every push already).
+    gaps, pushes = _scan_centers(draft, job, centers, prune=False)
+    for option in sorted(gaps + trials):
         if _acyclic_option(draft, op_id, option):
             return option
     for push in sorted(pushes, key=_by_end):
@@ -381,6 +397,27 @@ def best_option(draft: Draft, op_id: str, centers: tuple[str, ...] | None = None
         if _acyclic_option(draft, op_id, push):
             return push
     return None
+
+
+def _scan_centers(
+    draft: Draft, job: _Job, centers: tuple[str, ...], *, prune: bool
+) -> tuple[list[Option], list[Option]]:
+    """The gap found on each center, and every center's first pushing position.
+
+    With `prune`, a scan does not try positions ending after the best gap found so far:
+    cost grows with the end, so none of them could win. (Every push is still collected.)
+    """
+    gaps: list[Option] = []
+    pushes: list[Option] = []
+    bound = NEVER
+    for wc in centers:
+        gap, wc_pushes = _scan(draft, job, wc, bound)
+        if gap is not None:
+            gaps.append(gap)
+            if prune and gap.end < bound:
+                bound = gap.end
+        pushes.extend(wc_pushes)
+    return gaps, pushes
 
 
 def _by_end(option: Option) -> tuple[int, str, int]:
