@@ -21,17 +21,20 @@ def compute_slot(draft: Draft, op_id: str, *, hold: bool = False) -> Slot:
 
     `hold` keeps the operation from starting earlier than it does now.
     """
-    return _timer(draft)(op_id, hold)[0]
+    return _timer(draft)(op_id, hold, -1)[0]
 
 
-Timing = Callable[[str, bool], tuple[Slot, str | None, str | None]]
+Timing = Callable[[str, bool, int], tuple[Slot, str | None, str | None, int]]
 
 
 def _timer(draft: Draft) -> Timing:
-    """`timing(op_id, hold)`: the slot plus the job and machine successors (found on the
-    way, saved a second lookup), with the draft's lookups bound once per re-timing.
+    """`timing(op_id, hold, at)`: the slot plus the job and machine successors and the
+    operation's index in its sequence (found on the way, saved a second lookup), with the
+    draft's lookups bound once per re-timing.
 
-    The draft's containers are mutated in place, never replaced, while a timer is in use.
+    `at` is that index when the caller knows it (-1 if not): a machine successor's is its
+    predecessor's plus one, which saves searching the sequence for it. The draft's
+    containers are mutated in place, never replaced, while a timer is in use.
     """
     # The hot loop of every repair: lookups are bound and inlined (Draft.work) on purpose.
     slots = draft.slots
@@ -49,11 +52,11 @@ def _timer(draft: Draft) -> Timing:
     base_slots = draft.base.slots
     horizon = draft.horizon
 
-    def timing(op_id: str, hold: bool) -> tuple[Slot, str | None, str | None]:
+    def timing(op_id: str, hold: bool, at: int) -> tuple[Slot, str | None, str | None, int]:
         current = slots[op_id]
         wc = current.work_center
         seq = sequences[wc]
-        i = seq.index(op_id)
+        i = at if at >= 0 and seq[at] is op_id else seq.index(op_id)
         prev = seq[i - 1] if i else None
         mc_succ = seq[i + 1] if i + 1 < len(seq) else None
         op = operations[op_id]
@@ -79,7 +82,7 @@ def _timer(draft: Draft) -> Timing:
         avail = availability[wc]
         started = started_at.get(op_id)
         if started is not None:
-            return _slot(Slot, (wc, started, avail.finish(started, work))), job_succ, mc_succ
+            return _slot(Slot, (wc, started, avail.finish(started, work))), job_succ, mc_succ, i
         earliest = op.release
         if k:
             end = slots[route[k - 1]].end
@@ -96,7 +99,7 @@ def _timer(draft: Draft) -> Timing:
             before = None if op_id in fresh else base_slots.get(op_id)
             floor = current.start if before is not None and before.start < horizon else horizon
         start, end = avail.place(earliest if earliest > floor else floor, work, op.interruptible)
-        return _slot(Slot, (wc, start, end)), job_succ, mc_succ
+        return _slot(Slot, (wc, start, end)), job_succ, mc_succ, i
 
     return timing
 
@@ -133,11 +136,13 @@ def propagate(
     detached = draft.detached
     fresh = draft.fresh
     touched = draft.touched
-    heap: list[tuple[int, str]] = []
+    # Entries are (start, op, index in its sequence or -1); queued ops are unique, so the
+    # index never takes part in a comparison.
+    heap: list[tuple[int, str, int]] = []
     queued: set[str] = set()
     for op_id in sorted(set(seeds)):
         if op_id in slots and op_id not in detached:
-            heap.append((slots[op_id].start, op_id))
+            heap.append((slots[op_id].start, op_id, -1))
             queued.add(op_id)
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
@@ -148,19 +153,19 @@ def propagate(
         budget -= 1
         if budget < 0:
             raise RuntimeError("re-timing does not converge: sequences contain a cycle")
-        op_id = pop(heap)[1]
+        _, op_id, at = pop(heap)
         queued.discard(op_id)
         current = slots[op_id]
-        new, job_succ, mc_succ = timing(op_id, False)
+        new, job_succ, mc_succ, at = timing(op_id, False, at)
         if new.start < current.start and op_id not in fresh:
             if pull > 0:
                 pull -= 1
             else:
-                held = timing(op_id, True)
+                held = timing(op_id, True, at)
                 # Holding the start while a new predecessor adds setup would push the
                 # work behind it: only hold where the end does not move later.
                 if held[0].end <= current.end:
-                    new, job_succ, mc_succ = held
+                    new, job_succ, mc_succ, at = held
         if new == current:
             continue
         if absorb is not None and new.start > current.start and _absorbable(draft, op_id):
@@ -182,10 +187,10 @@ def propagate(
             and job_succ not in detached
         ):
             queued.add(job_succ)
-            push(heap, (slots[job_succ].start, job_succ))
+            push(heap, (slots[job_succ].start, job_succ, -1))
         if mc_succ is not None and mc_succ not in queued:
             queued.add(mc_succ)
-            push(heap, (slots[mc_succ].start, mc_succ))
+            push(heap, (slots[mc_succ].start, mc_succ, at + 1))
     return old
 
 
@@ -212,7 +217,7 @@ def retime_all(draft: Draft) -> None:
     timing = _timer(draft)
     while ready:
         op_id = heapq.heappop(ready)
-        draft.slots[op_id] = timing(op_id, False)[0]
+        draft.slots[op_id] = timing(op_id, False, -1)[0]
         done += 1
         for succ in succs[op_id]:
             indegree[succ] -= 1
