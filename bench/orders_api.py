@@ -5,6 +5,8 @@ Measures, on 127.0.0.1 with a bounded number of concurrent requests (closed loop
 - plain asyncpg committing one event per transaction at the same concurrency (the database
   ceiling for one-transaction-per-request);
 - POST /orders (full validation, idempotency row, event append) with 1 and 2 uvicorn workers.
+Beside each rate: the CPU per request of the server, PostgreSQL and this load generator, and
+how many of the machine's cores were busy (all three share them).
 The server runs the API role only (no relay, no consumer), against a fresh migrated database.
 Usage: uv run python bench/orders_api.py [--seconds 5] [--concurrency 32]
 The last line is a `summary:` of key=value pairs; `ratio` = best create rate / raw rate.
@@ -31,7 +33,7 @@ from mes_events.auth import ORDERS_WRITE
 from mes_events.db import asyncpg_dsn, create_database, drop_database, migrate
 from mes_events.service import Role
 from mes_events.testing.auth import TEST_SIGNING_KEY, token
-from mes_events.testing.benchdb import percentile, server_url
+from mes_events.testing.benchdb import percentile, postgres_cpu_s, server_url
 from mes_orders.testing import order_body
 
 HERE = Path(__file__).resolve().parent
@@ -117,20 +119,52 @@ async def http_load(
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     latencies.clear()
     errors = 0
-    cpu_before = server_cpu_s(server_pid)
+    cpu = CpuMeter(server_pid)
     start = time.perf_counter()
     stop_at = start + seconds
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     elapsed = time.perf_counter() - start
-    cpu = server_cpu_s(server_pid) - cpu_before
     latencies.sort()
     return {
         "rps": len(latencies) / elapsed,
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "errors": errors,
-        "cpu_us": cpu / max(len(latencies), 1) * 1e6,
+        **cpu.per_request(len(latencies)),
     }
+
+
+class CpuMeter:
+    """Where the machine's CPU went during a run: server, PostgreSQL, this load generator.
+
+    Why: on a small machine the three share the cores, so a rate alone does not say which
+    of them a faster server would have to beat.
+    """
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+        self.server = server_cpu_s(server_pid) if server_pid else 0.0
+        self.postgres = postgres_cpu_s()
+        self.client = time.process_time()
+        self.machine = machine_ticks()
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        n = max(requests, 1) / 1e6
+        server = server_cpu_s(self.server_pid) - self.server if self.server_pid else float("nan")
+        (busy, total), (busy0, total0) = machine_ticks(), self.machine
+        return {
+            "cores_busy": (busy - busy0) / (total - total0) * (os.cpu_count() or 1),
+            "cpu_us": server / n,
+            "pg_cpu_us": (postgres_cpu_s() - self.postgres) / n,
+            "client_cpu_us": (time.process_time() - self.client) / n,
+        }
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far, all cores (Linux /proc/stat)."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
 
 
 def server_cpu_s(pid: int) -> float:
@@ -168,6 +202,7 @@ async def raw_rate(url: str, seconds: float, concurrency: int) -> dict[str, floa
     data = BODY.decode()
     latencies: list[float] = []
     stop_at = time.perf_counter() + seconds
+    cpu = CpuMeter(None)
 
     async def writer(conn: asyncpg.Connection) -> None:
         while time.perf_counter() < stop_at:
@@ -186,6 +221,8 @@ async def raw_rate(url: str, seconds: float, concurrency: int) -> dict[str, floa
     start = time.perf_counter()
     await asyncio.gather(*(writer(c) for c in conns))
     elapsed = time.perf_counter() - start
+    # Read before closing: an ended backend's CPU leaves the per-process counters.
+    used = cpu.per_request(len(latencies))
     for c in conns:
         await c.close()
     latencies.sort()
@@ -194,7 +231,7 @@ async def raw_rate(url: str, seconds: float, concurrency: int) -> dict[str, floa
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "errors": 0,
-        "cpu_us": float("nan"),
+        **used,
     }
 
 
@@ -260,7 +297,9 @@ async def serve_and_load(
 def line(label: str, r: dict[str, float]) -> str:
     return (
         f"{label:28s} {r['rps']:8.0f} /s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms"
-        f"   server CPU {r['cpu_us']:5.0f} us/req   errors {int(r['errors'])}"
+        f"   CPU us/req: server {r['cpu_us']:4.0f} postgres {r['pg_cpu_us']:4.0f}"
+        f" client {r['client_cpu_us']:4.0f}   cores busy {r['cores_busy']:.2f}"
+        f"   errors {int(r['errors'])}"
     )
 
 
@@ -302,6 +341,8 @@ def summarize(results: dict[str, dict[str, float]], s: float, c: int, workers: l
         fields += [f"{key}_p99_ms={r['p99_ms']:.1f}"]
         if r["cpu_us"] == r["cpu_us"]:  # not NaN: an HTTP server was measured
             fields.append(f"{key}_server_cpu_us={r['cpu_us']:.0f}")
+        fields.append(f"{key}_pg_cpu_us={r['pg_cpu_us']:.0f}")
+        fields.append(f"{key}_cores_busy={r['cores_busy']:.2f}")
     fields += [f"ratio_{w}w={results[f'create_{w}w']['rps'] / raw:.2f}" for w in workers]
     fields.append(f"ratio={best / raw:.2f}")
     print("summary: " + " ".join(fields))
