@@ -7,7 +7,7 @@ operation's own lateness; a position that pushes others is re-timed incrementall
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import compress
@@ -124,7 +124,8 @@ def _scan(
     pushing position before it (to try later).
 
     Positions that cannot end at or before `bound` are not tried (see `_scan_centers`):
-    the gap found may then be None where an unbounded scan finds a later one.
+    the gap found may then be None where an unbounded scan finds a later one, and the
+    push is left out if the center has no position ending by `bound`.
     """
     # The hot path of every insertion (each breakdown re-inserts a dozen operations over
     # every center of their group): lookups are bound to locals and Draft.setup inlined.
@@ -150,6 +151,13 @@ def _scan(
     # Positions far behind the earliest one only matter as the append-at-end fallback.
     last = min(hi, lo + SCAN_LIMIT)
     run = draft.run(op, wc)
+    # A position ends no earlier than its ready time plus the least work (elapsed time is
+    # at least the working time), and ready times do not decrease along a sequence: past
+    # `bound`, neither a gap nor a push here could beat the gap found before.
+    need = job.least_setup + run
+    latest_ready = bound - need if bound < NEVER else NEVER
+    if 1 <= lo <= n and slots[seq[lo - 1]].end > latest_ready or earliest > latest_ready:
+        return None, []
     place = draft.availability[wc].place
     interruptible = op.interruptible
     operations = draft.operations
@@ -186,12 +194,13 @@ def _scan(
     # The pushing positions to try are collected; from here on only a gap can win, and
     # elapsed time is at least the working time: a gap shorter than the least setup plus
     # the run cannot fit.
-    need = job.least_setup + run
-    candidates = _gap_positions(slots, seq, p, min(last + 1, n), need)
-    # A position ends no earlier than its predecessor's end plus the least work (elapsed
-    # time is at least the working time), and ends do not decrease along a sequence: once
-    # one is past `bound`, so is every later one, and none can beat the gap found before.
-    latest_ready = bound - need if bound < NEVER else NEVER
+    stop = min(last + 1, n)
+    if latest_ready < NEVER:
+        # Once one position is past `bound` so is every later one; predecessors starting
+        # after the latest ready time end after it.
+        probe = _slot(Slot, (wc, latest_ready, NEVER))
+        stop = min(stop, bisect_right(seq, probe, p - 1, stop, key=get) + 1)
+    candidates = _gap_positions(slots, seq, p, stop, need)
     for p in candidates:
         if slots[seq[p - 1]].end > latest_ready:
             return None, pushes
@@ -405,7 +414,8 @@ def _scan_centers(
     """The gap found on each center, and every center's first pushing position.
 
     With `prune`, a scan does not try positions ending after the best gap found so far:
-    cost grows with the end, so none of them could win. (Every push is still collected.)
+    cost grows with the end, so no such gap could win, and `_push_trials` skips such a
+    push (its own lateness alone would exceed the best gap's).
     """
     gaps: list[Option] = []
     pushes: list[Option] = []
