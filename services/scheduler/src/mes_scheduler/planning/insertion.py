@@ -332,9 +332,18 @@ class _CostBound:
 
 
 def _trial(
-    draft: Draft, op_id: str, wc: str, p: int, own_due: int, bound: float = float("inf")
+    draft: Draft,
+    op_id: str,
+    wc: str,
+    p: int,
+    own_due: int,
+    bound: float = float("inf"),
+    cones: dict[Option, dict[str, Slot]] | None = None,
 ) -> Option | None:
-    """Apply, score and undo one pushing position; None if it was abandoned."""
+    """Apply, score and undo one pushing position; None if it was abandoned.
+
+    The new slots of a scored trial go to `cones`, under its option.
+    """
     before = draft.slots.get(op_id)
     draft.place_in_sequence(op_id, wc, p)
     seeds = [op_id, *draft.sequences[wc][p + 1 : p + 2]]
@@ -346,6 +355,8 @@ def _trial(
         option = None
     else:
         option = _score_trial(draft, op_id, wc, p, own_due, old)
+        if cones is not None:
+            cones[option] = {changed: draft.slots[changed] for changed in old}
     draft.trial_budget -= max(len(old), 1)
     undo(draft, old)
     draft.remove_from_sequence(op_id)
@@ -378,6 +389,13 @@ def _restore(draft: Draft, op_id: str, before: Slot | None) -> None:
 
 def best_option(draft: Draft, op_id: str, centers: tuple[str, ...] | None = None) -> Option | None:
     """Cheapest position for a detached or new operation over its eligible centers."""
+    return _choose(draft, op_id, centers)[0]
+
+
+def _choose(
+    draft: Draft, op_id: str, centers: tuple[str, ...] | None
+) -> tuple[Option | None, dict[str, Slot] | None]:
+    """`best_option`, plus the slots its trial re-timed if a push trial won."""
     own_due = operation_due(draft, op_id)
     op = draft.operations[op_id]
     if centers is None:
@@ -387,25 +405,26 @@ def best_option(draft: Draft, op_id: str, centers: tuple[str, ...] | None = None
     job = _Job(op_id, earliest, latest, weight, own_due, _least_setup(draft, op))
     gaps, pushes = _scan_centers(draft, job, centers, prune=True)
     trials: list[Option] = []
+    cones: dict[Option, dict[str, Slot]] = {}
     if not gaps or min(gaps).cost > 0:
-        trials = _push_trials(draft, op_id, own_due, pushes, min(gaps, default=None))
+        trials = _push_trials(draft, op_id, own_due, pushes, min(gaps, default=None), cones)
     # Times prove acyclicity only while the plan is consistent; a repair that detached
     # work mid-flight may not be, so the chosen position is verified explicitly.
     options = gaps + trials
     if options and _acyclic_option(draft, op_id, min(options)):
-        return min(options)
+        return min(options), cones.get(min(options))
     # The pruned positions all cost more than the best, which is not acyclic: the
     # runners-up come from an unpruned scan (the trials saw every push already).
     gaps, pushes = _scan_centers(draft, job, centers, prune=False)
     for option in sorted(gaps + trials):
         if _acyclic_option(draft, op_id, option):
-            return option
+            return option, cones.get(option)
     for push in sorted(pushes, key=_by_end):
         # Every push cascades beyond the trial budget (e.g. a successor must move too):
         # take the earliest-finishing position unevaluated rather than fail.
         if _acyclic_option(draft, op_id, push):
-            return push
-    return None
+            return push, None
+    return None, None
 
 
 def _scan_centers(
@@ -435,7 +454,12 @@ def _by_end(option: Option) -> tuple[int, str, int]:
 
 
 def _push_trials(
-    draft: Draft, op_id: str, own_due: int, pushes: list[Option], best: Option | None
+    draft: Draft,
+    op_id: str,
+    own_due: int,
+    pushes: list[Option],
+    best: Option | None,
+    cones: dict[Option, dict[str, Slot]],
 ) -> list[Option]:
     """Evaluate pushing positions, earliest end first, by branch and bound.
 
@@ -452,7 +476,7 @@ def _push_trials(
             continue
         if _pushes_too_far(draft, op_id, push) or not _acyclic_option(draft, op_id, push):
             continue
-        trial = _trial(draft, op_id, push.work_center, push.position, own_due, bound)
+        trial = _trial(draft, op_id, push.work_center, push.position, own_due, bound, cones)
         if trial is not None:
             found.append(trial)
             bound = min(bound, trial.cost)
@@ -465,10 +489,16 @@ def _acyclic_option(draft: Draft, op_id: str, option: Option) -> bool:
 
 def insert(draft: Draft, op_id: str, centers: tuple[str, ...] | None = None) -> None:
     """Insert `op_id` (new or detached) at its best position and re-time its cone."""
-    option = best_option(draft, op_id, centers)
+    option, cone = _choose(draft, op_id, centers)
     if option is None:
         raise ValueError(f"no work center can run operation {op_id}")
     draft.place_in_sequence(op_id, option.work_center, option.position)
+    if cone is not None:
+        # The winning trial re-timed this very placement (later trials were undone), to
+        # completion: its slots are what re-timing again would compute.
+        draft.slots.update(cone)
+        draft.touched.update(cone)
+        return
     seq = draft.sequences[option.work_center]
     propagate(draft, [op_id, *seq[option.position + 1 : option.position + 2]])
 
