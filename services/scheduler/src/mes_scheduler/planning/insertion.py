@@ -349,7 +349,8 @@ def _trial(
     seeds = [op_id, *draft.sequences[wc][p + 1 : p + 2]]
     watch = _CostBound(draft, op_id, own_due, bound) if bound < float("inf") else None
     try:
-        old = propagate(draft, seeds, limit=min(CONE_LIMIT, draft.trial_budget), watch=watch)
+        limit = min(CONE_LIMIT, draft.trial_budget)
+        old = propagate(draft, seeds, limit=limit, watch=watch, undone=True)
     except ConeTooLarge as exc:
         old = exc.old
         option = None

@@ -123,6 +123,7 @@ def propagate(
     pull: int = PULL_LIMIT,
     watch: Watch | None = None,
     absorb: list[str] | None = None,
+    undone: bool = False,
 ) -> dict[str, Slot]:
     """Re-time `seeds` and every successor whose slot changes; returns the old slots.
 
@@ -131,11 +132,13 @@ def propagate(
     `watch(op, original, new)` sees every change and may abort a trial (ConeTooLarge).
     With `absorb`, unfrozen work that would be pushed later is left as it is and listed
     there instead (the caller re-inserts it), so the push stops at the frozen work.
+    With `undone` (a trial the caller always undoes), the changes are not recorded in
+    `draft.touched`: the repair's diff need not look at operations that end unchanged.
     """
     slots = draft.slots
     detached = draft.detached
     fresh = draft.fresh
-    touched = draft.touched
+    touched = draft.touched if not undone else set()
     # Entries are (start, op, index in its sequence or -1); queued ops are unique, so the
     # index never takes part in a comparison.
     heap: list[tuple[int, str, int]] = []
