@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,6 +42,13 @@ from mes_events.topics import topic_for_source
 from mes_events.uow import UnitOfWork
 
 log = structlog.get_logger("mes.service")
+
+NO_FASTAPI_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 class Role(StrEnum):
@@ -168,7 +176,10 @@ def build_app(
             await event_tail.close()
             await runtime.stop()
 
-    app = FastAPI(title=title, lifespan=lifespan)
+    # Traces, metrics and logs are RequestContext's (W3C traceparent into the events,
+    # Prometheus). FastAPI's own OpenTelemetry hooks, off, stop asking the global providers
+    # on every request (2.7 % of a create-order's instructions, callgrind).
+    app = FastAPI(title=title, lifespan=lifespan, telemetry=NO_FASTAPI_TELEMETRY)
     app.state.runtime = runtime
     app.state.token_verifier = verifier
     app.state.route_scopes = {}

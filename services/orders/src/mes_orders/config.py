@@ -21,5 +21,7 @@ class Settings(ServiceSettings):
     max_body_bytes: int = Field(1_048_576, ge=1_024, description="larger request bodies get 413")
     # Concurrent creates share transactions: up to `intake_batch_size` creates per transaction,
     # up to `intake_committers` transactions at once (each holds one database connection).
-    intake_batch_size: int = Field(8, ge=1)
-    intake_committers: int = Field(4, ge=1, le=10)
+    # Few large transactions: the intake alone (32 callers) cost 135 us of Python and 173 us of
+    # PostgreSQL CPU per create in batches of 8, 81 and 62 us in batches of 32.
+    intake_batch_size: int = Field(32, ge=1)
+    intake_committers: int = Field(2, ge=1, le=10)
