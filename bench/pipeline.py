@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mes_events import heap
 from mes_events.consumer import ConsumerRunner
 from mes_events.db import make_engine
 from mes_events.embedded import TOPIC_PARTITIONS, EmbeddedBroker
@@ -129,6 +130,7 @@ def pipeline_consumer_role(url: str, bootstrap: str, topic: str, partitions: int
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop))
         await runner.assigned.wait()
+        heap.settle()  # as a service does once started (build_app's lifespan)
         print("ready", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         stop.set()
@@ -227,6 +229,7 @@ async def end_to_end(
         text=True,
     )
     wait_ready(child)
+    heap.settle()  # the relay runs in a service process, whose lifespan does this
     await write_steady(uow, store, rate, seconds)
     expected = rate * seconds
     deadline = time.monotonic() + 60
