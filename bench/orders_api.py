@@ -124,14 +124,29 @@ async def http_load(
     stop_at = start + seconds
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     elapsed = time.perf_counter() - start
+    used = cpu.per_request(len(latencies))
     latencies.sort()
     return {
         "rps": len(latencies) / elapsed,
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "errors": errors,
-        **cpu.per_request(len(latencies)),
+        **used,
     }
+
+
+async def mean_batch(port: int) -> float:
+    """Creates per intake transaction since start, from /metrics (one worker's, if several)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+    text = (await reader.readexactly(length)).decode()
+    writer.close()
+    values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and line[0] != "#")
+    count = float(values.get("mes_orders_intake_batch_size_count", 0))
+    total = float(values.get("mes_orders_intake_batch_size_sum", 0))
+    return total / count if count else float("nan")
 
 
 class CpuMeter:
@@ -288,7 +303,10 @@ async def serve_and_load(
     try:
         await wait_ready(port, "/readyz" if factory == "api_app" else "/docs")
         run = f"{factory}-{workers}-{uuid.uuid4()}"
-        return await http_load(port, server.pid, seconds, concurrency, run)
+        result = await http_load(port, server.pid, seconds, concurrency, run)
+        if factory == "api_app":
+            result["batch"] = await mean_batch(port)
+        return result
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -299,7 +317,7 @@ def line(label: str, r: dict[str, float]) -> str:
         f"{label:28s} {r['rps']:8.0f} /s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms"
         f"   CPU us/req: server {r['cpu_us']:4.0f} postgres {r['pg_cpu_us']:4.0f}"
         f" client {r['client_cpu_us']:4.0f}   cores busy {r['cores_busy']:.2f}"
-        f"   errors {int(r['errors'])}"
+        f"   creates/transaction {r.get('batch', float('nan')):4.1f}   errors {int(r['errors'])}"
     )
 
 

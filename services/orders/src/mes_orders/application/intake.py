@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import structlog
+from prometheus_client import Histogram
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,6 +29,12 @@ from mes_orders.adapters import read_model
 from mes_orders.domain.order import INITIAL, ReceiveOrder, decide
 
 log = structlog.get_logger("mes.orders.intake")
+
+BATCH_SIZE = Histogram(
+    "mes_orders_intake_batch_size",
+    "creates committed together in one intake transaction",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
 
 # Order ids derive from the ERP reference, so a retried create lands on the same stream.
 ORDER_NAMESPACE = uuid.UUID("6f1c9f8e-2a43-5d0b-9b7e-0c5a2d7e4b11")
@@ -89,6 +96,7 @@ class Intake:
             self._committers -= 1
 
     async def _commit(self, batch: list[_Request]) -> None:
+        BATCH_SIZE.observe(len(batch))
         try:
             async with self.uow.transaction() as conn:
                 results = await self._place_all(conn, batch)
