@@ -4,7 +4,8 @@ Measures, on 127.0.0.1 with a bounded number of concurrent requests (closed loop
 - a trivial FastAPI endpoint under the same uvicorn settings (the HTTP ceiling);
 - plain asyncpg committing one event per transaction at the same concurrency (the database
   ceiling for one-transaction-per-request);
-- POST /orders (full validation, idempotency row, event append) with 1 and 2 uvicorn workers.
+- POST /orders (full validation, idempotency row, event append) with 1 and 2 uvicorn workers,
+  each its own process and port, the connections spread over them round-robin.
 Beside each rate: the CPU per request of the server, PostgreSQL and this load generator, and
 how many of the machine's cores were busy (all three share them).
 The server runs the API role only (no relay, no consumer), against a fresh migrated database.
@@ -92,9 +93,14 @@ async def read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def http_load(
-    port: int, server_pid: int, seconds: float, concurrency: int, run: str
+    ports: list[int], server_pids: list[int], seconds: float, concurrency: int, run: str
 ) -> dict[str, float]:
-    """Closed loop: `concurrency` keep-alive connections, each one request at a time."""
+    """Closed loop: `concurrency` keep-alive connections, each one request at a time.
+
+    Connections go round-robin to the servers (one port each), as a load balancer would
+    spread them: uvicorn's own `--workers` share one socket, and the first worker to wake
+    accepted 31 of the 32 connections here, so "2 workers" measured one.
+    """
     latencies: list[float] = []
     errors = 0
     stop_at = 0.0
@@ -102,7 +108,7 @@ async def http_load(
 
     async def client(n: int) -> None:
         nonlocal errors, counter
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", ports[n % len(ports)])
         try:
             while time.perf_counter() < stop_at:
                 counter += 1
@@ -119,7 +125,7 @@ async def http_load(
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     latencies.clear()
     errors = 0
-    cpu = CpuMeter(server_pid)
+    cpu = CpuMeter(server_pids)
     start = time.perf_counter()
     stop_at = start + seconds
     await asyncio.gather(*(client(i) for i in range(concurrency)))
@@ -135,17 +141,19 @@ async def http_load(
     }
 
 
-async def mean_batch(port: int) -> float:
-    """Creates per intake transaction since start, from /metrics (one worker's, if several)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-    text = (await reader.readexactly(length)).decode()
-    writer.close()
-    values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and line[0] != "#")
-    count = float(values.get("mes_orders_intake_batch_size_count", 0))
-    total = float(values.get("mes_orders_intake_batch_size_sum", 0))
+async def mean_batch(ports: list[int]) -> float:
+    """Creates per intake transaction since start, over the servers (their /metrics)."""
+    total = count = 0.0
+    for port in ports:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        text = (await reader.readexactly(length)).decode()
+        writer.close()
+        values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line[:1] not in "#")
+        count += float(values.get("mes_orders_intake_batch_size_count", 0))
+        total += float(values.get("mes_orders_intake_batch_size_sum", 0))
     return total / count if count else float("nan")
 
 
@@ -156,16 +164,17 @@ class CpuMeter:
     of them a faster server would have to beat.
     """
 
-    def __init__(self, server_pid: int | None) -> None:
-        self.server_pid = server_pid
-        self.server = server_cpu_s(server_pid) if server_pid else 0.0
+    def __init__(self, server_pids: list[int]) -> None:
+        self.server_pids = server_pids
+        self.server = sum(server_cpu_s(pid) for pid in server_pids)
         self.postgres = postgres_cpu_s()
         self.client = time.process_time()
         self.machine = machine_ticks()
 
     def per_request(self, requests: int) -> dict[str, float]:
         n = max(requests, 1) / 1e6
-        server = server_cpu_s(self.server_pid) - self.server if self.server_pid else float("nan")
+        server = sum(server_cpu_s(pid) for pid in self.server_pids) - self.server
+        server = server if self.server_pids else float("nan")
         (busy, total), (busy0, total0) = machine_ticks(), self.machine
         return {
             "cores_busy": (busy - busy0) / (total - total0) * (os.cpu_count() or 1),
@@ -217,7 +226,7 @@ async def raw_rate(url: str, seconds: float, concurrency: int) -> dict[str, floa
     data = BODY.decode()
     latencies: list[float] = []
     stop_at = time.perf_counter() + seconds
-    cpu = CpuMeter(None)
+    cpu = CpuMeter([])
 
     async def writer(conn: asyncpg.Connection) -> None:
         while time.perf_counter() < stop_at:
@@ -250,7 +259,7 @@ async def raw_rate(url: str, seconds: float, concurrency: int) -> dict[str, floa
     }
 
 
-def start_server(factory: str, workers: int, port: int, url: str) -> subprocess.Popen[bytes]:
+def start_server(factory: str, port: int, url: str) -> subprocess.Popen[bytes]:
     env = os.environ | {
         "ORDERS_DATABASE_URL": url,
         "ORDERS_AUTH__SIGNING_KEY": TEST_SIGNING_KEY,
@@ -266,8 +275,6 @@ def start_server(factory: str, workers: int, port: int, url: str) -> subprocess.
         "127.0.0.1",
         "--port",
         str(port),
-        "--workers",
-        str(workers),
         "--loop",
         "uvloop",
         "--http",
@@ -298,18 +305,21 @@ async def wait_ready(port: int, path: str) -> None:
 async def serve_and_load(
     factory: str, workers: int, url: str, seconds: float, concurrency: int
 ) -> dict[str, float]:
-    port = free_port()
-    server = start_server(factory, workers, port, url)
+    ports = [free_port() for _ in range(workers)]
+    servers = [start_server(factory, port, url) for port in ports]
     try:
-        await wait_ready(port, "/readyz" if factory == "api_app" else "/docs")
+        for port in ports:
+            await wait_ready(port, "/readyz" if factory == "api_app" else "/docs")
         run = f"{factory}-{workers}-{uuid.uuid4()}"
-        result = await http_load(port, server.pid, seconds, concurrency, run)
+        result = await http_load(ports, [s.pid for s in servers], seconds, concurrency, run)
         if factory == "api_app":
-            result["batch"] = await mean_batch(port)
+            result["batch"] = await mean_batch(ports)
         return result
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
 
 
 def line(label: str, r: dict[str, float]) -> str:
