@@ -151,7 +151,10 @@ async def test_orders_cut_mid_write_leave_no_half_written_order(pg_server_url: s
     """Creates in flight when the database goes away: each is whole or absent, and a retry
     under the same reference settles it (201 if it was absent, 200 if it had committed)."""
     async with served_through_proxy("orders", pg_server_url) as (client, proxy, direct):
-        refs = [f"MID-{uuid.uuid4().hex[:8]}" for _ in range(40)]
+        # More than two intake groups' worth (up to 32 creates per transaction, 2 at once):
+        # with fewer, every create can share the first two groups and be answered before the
+        # cut. At most one page of the listing below (100).
+        refs = [f"MID-{uuid.uuid4().hex[:8]}" for _ in range(100)]
         writes = [asyncio.create_task(_create(client, ref)) for ref in refs]
         # Cut as the first answer comes back: one group committed, later ones in flight.
         await asyncio.wait(writes, return_when=asyncio.FIRST_COMPLETED)
