@@ -94,24 +94,30 @@ def _reference_scan(
     return None, pushes
 
 
+def _new_order_job(plan: Plan, rng: random.Random, k: int) -> tuple[Draft, insertion._Job]:
+    """A draft with a new order added at a random time, and its first operation's job."""
+    draft = Draft(plan, rng.randint(0, 3000))
+    order = scenarios.order(rng, plan.plant, f"N{k}", draft.now)
+    add_order_ops(draft, order)
+    op_id = order.operations[0].id
+    job = insertion._Job(
+        op_id,
+        *insertion._bounds(draft, op_id),
+        1.0,
+        insertion.operation_due(draft, op_id),
+        insertion._least_setup(draft, draft.operations[op_id]),
+    )
+    return draft, job
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_scan_finds_what_trying_every_position_finds(seed: int) -> None:
     plan = _plan(seed, 150)
     rng = random.Random(seed + 7)
     compared = 0
     for k in range(40):
-        draft = Draft(plan, rng.randint(0, 3000))
-        order = scenarios.order(rng, plan.plant, f"N{k}", draft.now)
-        add_order_ops(draft, order)
-        op_id = order.operations[0].id
-        op = draft.operations[op_id]
-        job = insertion._Job(
-            op_id,
-            *insertion._bounds(draft, op_id),
-            1.0,
-            insertion.operation_due(draft, op_id),
-            insertion._least_setup(draft, op),
-        )
+        draft, job = _new_order_job(plan, rng, k)
+        op = draft.operations[job.op_id]
         for wc in draft.centers_of(op.group):
             assert insertion._scan(draft, job, wc) == _reference_scan(draft, job, wc)
             compared += 1
@@ -124,18 +130,8 @@ def test_the_bound_prunes_only_positions_ending_after_it(seed: int) -> None:
     rng = random.Random(seed + 11)
     pruned = 0
     for k in range(40):
-        draft = Draft(plan, rng.randint(0, 3000))
-        order = scenarios.order(rng, plan.plant, f"N{k}", draft.now)
-        add_order_ops(draft, order)
-        op_id = order.operations[0].id
-        op = draft.operations[op_id]
-        job = insertion._Job(
-            op_id,
-            *insertion._bounds(draft, op_id),
-            1.0,
-            insertion.operation_due(draft, op_id),
-            insertion._least_setup(draft, op),
-        )
+        draft, job = _new_order_job(plan, rng, k)
+        op = draft.operations[job.op_id]
         centers = draft.centers_of(op.group)
         for wc in centers:
             gap, pushes = insertion._scan(draft, job, wc)
