@@ -126,38 +126,32 @@ class Relay:
         progress: _Progress,
         stop: asyncio.Event,
     ) -> None:
-        # At most one page per `linger_ms`, so the appends of that interval share it: a broker
-        # stores each batch as one unit, and the embedded one's fetches slow down as their
-        # number grows (1,000 msg/s for 40 s, one partition: fetch p50 8 -> 14 ms with 5 ms
-        # batches, flat at 17 ms with 20 ms batches; unbatched, p50 reached 300 ms). Under
-        # steady writes some transaction is nearly always in flight and holds rows back, so
-        # the look-again after a held-back page keeps the same pace. The interval counts from
-        # the last read, not from the wake: the first append after a quiet spell goes out at
-        # once, and a busy relay does not add the interval to its own publishing time.
-        interval_s = self.kafka.linger_ms / 1000
         while not stop.is_set():
             # A replaced broker lost what it held, and this producer would keep sending to it
             # as if nothing happened: restart, and so republish from the new broker's (empty)
             # checkpoint.
             await watch.check()
             self._wake.clear()
-            read_at = time.monotonic()
             held_back = await self.publish_available(producer, progress)
-            # The checkpoint waits while appends do (a lost one only republishes), but not
-            # longer than `checkpoint_every_s`.
-            waiting = held_back or self._wake.is_set()
             if progress.unsaved and (
-                not waiting or time.monotonic() - progress.saved_at > self.checkpoint_every_s
+                not held_back or time.monotonic() - progress.saved_at > self.checkpoint_every_s
             ):
                 await self._save(watch.cluster_id, progress)
             if time.monotonic() - progress.lag_measured_at >= self.lag_every_s:
                 await self._measure_lag(progress)
-            if not held_back:
-                await wait_for_wake(self._wake, stop, self.idle_poll_s)
-            pace_s = max(self.held_back_poll_s, interval_s) if held_back else interval_s
-            rest_s = read_at + pace_s - time.monotonic()
-            if rest_s > 0 and not stop.is_set():
-                await asyncio.sleep(rest_s)
+            # Let the appends of the next `linger_ms` join the page: a broker stores each batch
+            # as one unit, and the embedded one's fetches slow down as their number grows
+            # (1,000 msg/s for 40 s, one partition: fetch p50 8 -> 14 ms with 5 ms batches,
+            # flat at 17 ms with 20 ms batches; unbatched, p50 reached 300 ms). Under steady
+            # writes some transaction is nearly always in flight and holds rows back, so the
+            # look-again after a held-back page waits as long.
+            linger_s = self.kafka.linger_ms / 1000
+            if held_back:
+                await asyncio.sleep(max(self.held_back_poll_s, linger_s))
+                continue
+            await wait_for_wake(self._wake, stop, self.idle_poll_s)
+            if linger_s and not stop.is_set():
+                await asyncio.sleep(linger_s)
 
     async def publish_available(self, producer: AIOKafkaProducer, progress: _Progress) -> bool:
         """Publish pages until nothing more is safe to read; whether rows are held back."""
