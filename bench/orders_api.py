@@ -34,7 +34,7 @@ from mes_events.auth import ORDERS_WRITE
 from mes_events.db import asyncpg_dsn, create_database, drop_database, migrate
 from mes_events.service import Role
 from mes_events.testing.auth import TEST_SIGNING_KEY, token
-from mes_events.testing.benchdb import percentile, postgres_cpu_s, server_url
+from mes_events.testing.benchdb import percentile, postgres_cpu_s, process_cpu_s, server_url
 from mes_orders.testing import order_body
 
 HERE = Path(__file__).resolve().parent
@@ -81,15 +81,15 @@ def request_bytes(ref: str) -> bytes:
     return head + body
 
 
-async def read_response(reader: asyncio.StreamReader) -> int:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """One HTTP/1.1 response: its status and body."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = 0
     for line in head.split(b"\r\n"):
         if line[:15].lower() == b"content-length:":
             length = int(line[15:])
-    await reader.readexactly(length)
-    return status
+    return status, await reader.readexactly(length)
 
 
 async def http_load(
@@ -114,7 +114,7 @@ async def http_load(
                 counter += 1
                 writer.write(request_bytes(f"{run}-{n}-{counter}"))
                 start = time.perf_counter()
-                status = await read_response(reader)
+                status, _ = await read_response(reader)
                 latencies.append(time.perf_counter() - start)
                 if status != 201 and status != 200:
                     errors += 1
@@ -147,11 +147,10 @@ async def mean_batch(ports: list[int]) -> float:
     for port in ports:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-        text = (await reader.readexactly(length)).decode()
+        _, body = await read_response(reader)
         writer.close()
-        values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line[:1] not in "#")
+        lines = body.decode().splitlines()
+        values = dict(line.rsplit(" ", 1) for line in lines if line and not line.startswith("#"))
         count += float(values.get("mes_orders_intake_batch_size_count", 0))
         total += float(values.get("mes_orders_intake_batch_size_sum", 0))
     return total / count if count else float("nan")
@@ -198,10 +197,9 @@ def server_cpu_s(pid: int) -> float:
     while pending:
         p = pending.pop()
         try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            total += process_cpu_s(p)[1]
             children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-        except (OSError, IndexError):
+        except (OSError, ValueError, IndexError):
             continue
         pending += [int(c) for c in children]
     return total
@@ -292,7 +290,7 @@ async def wait_ready(port: int, path: str) -> None:
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-            status = await read_response(reader)
+            status, _ = await read_response(reader)
             writer.close()
             if status in (200, 404, 405):
                 return

@@ -26,17 +26,23 @@ async def fresh_store_database(prefix: str) -> str:
     return url
 
 
+def process_cpu_s(pid: int | str) -> tuple[str, float]:
+    """A process's name and the CPU seconds it has used so far (Linux /proc; OSError if gone)."""
+    name, rest = (Path("/proc") / str(pid) / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+    ticks = rest.split()
+    return name, (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def postgres_cpu_s() -> float:
     """CPU seconds used so far by every PostgreSQL process on this machine (Linux /proc)."""
     total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for entry in Path("/proc").glob("[0-9]*"):
         try:
-            name, fields = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+            name, seconds = process_cpu_s(entry.name)
         except (OSError, ValueError):
             continue  # the process ended while we looked
         if name == "postgres":
-            ticks = fields.split()
-            total += (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+            total += seconds
     return total
 
 
