@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mes_events import heap
+from mes_events import heap, json_body
 from mes_events.auth import TokenVerifier, authorize, document_security
 from mes_events.consumer import ConsumerRunner, Handler
 from mes_events.db import make_engine, migrate
@@ -188,6 +188,7 @@ def build_app(
         app.include_router(router, dependencies=guarded, responses=ERROR_RESPONSES)
     event_tail = mount_event_stream(app, runtime.store, runtime.engine, dependencies=guarded)
     document_security(app, [*routers, event_stream_router])
+    json_body.document(app)
     # Added first, so it runs inside RequestContext: a 413 still gets its correlation id and
     # is timed like any answer.
     app.add_middleware(BodyLimit, limit=max_body_bytes)

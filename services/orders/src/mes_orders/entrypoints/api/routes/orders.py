@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 
+from mes_events import json_body
 from mes_events.auth import ORDERS_WRITE, require
 from mes_events.errors import NotFound
 from mes_events.etags import etag, parse_if_match
@@ -58,11 +59,14 @@ def to_command(body: OrderIn) -> ReceiveOrder:
     dependencies=WRITE,
     response_model=OrderOut,
     responses={200: {"model": OrderOut, "description": "The same body again: the same order"}},
+    openapi_extra=json_body.documented(OrderIn),
 )
-async def create_order(body: OrderIn, request: Request, response: Response) -> Any:
+async def create_order(request: Request, response: Response) -> Any:
     """Receive a production order; idempotent by `external_ref` (a different body is a 409)."""
-    # The context straight from the app, not as a dependency: each dependency FastAPI solves
-    # costs ~15 us of CPU per request, and creates are the API's hot path.
+    # Creates are the API's hot path: the body is validated from its bytes (json_body), and
+    # the context comes straight from the app, not as a dependency (each one FastAPI solves
+    # costs ~10 us of CPU per request).
+    body = await json_body.read(request, OrderIn)
     ctx = context_of(request)
     command = to_command(body)
     meta = ctx.meta(request)
