@@ -49,7 +49,11 @@ class Latency:
 
 async def http_ceiling(database_url: str, seconds: float) -> dict[str, float]:
     """A FastAPI endpoint that does nothing, 1 uvicorn worker, 32 connections (closed loop)."""
-    return await orders_api.serve_and_load("trivial_app", 1, database_url, seconds, 32)
+    served = await orders_api.Served.start("trivial_app", 1, database_url)
+    try:
+        return await served.load(seconds, 32)
+    finally:
+        served.stop()
 
 
 async def broker_ceiling(bootstrap: str, rate: int, seconds: int) -> Latency:

@@ -9,8 +9,10 @@ Measures, on 127.0.0.1 with a bounded number of concurrent requests (closed loop
 Beside each rate: the CPU per request of the server, PostgreSQL and this load generator, and
 how many of the machine's cores were busy (all three share them).
 The server runs the API role only (no relay, no consumer), against a fresh migrated database.
-Usage: uv run python bench/orders_api.py [--seconds 5] [--concurrency 32]
-The last line is a `summary:` of key=value pairs; `ratio` = best create rate / raw rate.
+Every configuration is measured once per round, in turn; the rounds' medians are printed last.
+Usage: uv run python bench/orders_api.py [--seconds 5] [--rounds 3] [--concurrency 32]
+The last line is a `summary:` of key=value pairs; `ratio` = the median over the rounds of the
+round's best create rate / its raw rate.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import argparse
 import asyncio
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -141,9 +145,9 @@ async def http_load(
     }
 
 
-async def mean_batch(ports: list[int]) -> float:
-    """Creates per intake transaction since start, over the servers (their /metrics)."""
-    total = count = 0.0
+async def intake_batches(ports: list[int]) -> tuple[float, float]:
+    """(creates, transactions) the intakes of the servers committed so far (their /metrics)."""
+    creates = transactions = 0.0
     for port in ports:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -151,9 +155,9 @@ async def mean_batch(ports: list[int]) -> float:
         writer.close()
         lines = body.decode().splitlines()
         values = dict(line.rsplit(" ", 1) for line in lines if line and not line.startswith("#"))
-        count += float(values.get("mes_orders_intake_batch_size_count", 0))
-        total += float(values.get("mes_orders_intake_batch_size_sum", 0))
-    return total / count if count else float("nan")
+        transactions += float(values.get("mes_orders_intake_batch_size_count", 0))
+        creates += float(values.get("mes_orders_intake_batch_size_sum", 0))
+    return creates, transactions
 
 
 class CpuMeter:
@@ -300,24 +304,39 @@ async def wait_ready(port: int, path: str) -> None:
     raise RuntimeError("server did not start")
 
 
-async def serve_and_load(
-    factory: str, workers: int, url: str, seconds: float, concurrency: int
-) -> dict[str, float]:
-    ports = [free_port() for _ in range(workers)]
-    servers = [start_server(factory, port, url) for port in ports]
-    try:
+@dataclass
+class Served:
+    """Uvicorn processes of one configuration, each on its own port."""
+
+    factory: str
+    ports: list[int]
+    processes: list[subprocess.Popen[bytes]]
+
+    @classmethod
+    async def start(cls, factory: str, workers: int, url: str) -> Served:
+        ports = [free_port() for _ in range(workers)]
+        served = cls(factory, ports, [start_server(factory, port, url) for port in ports])
         for port in ports:
             await wait_ready(port, "/readyz" if factory == "api_app" else "/docs")
-        run = f"{factory}-{workers}-{uuid.uuid4()}"
-        result = await http_load(ports, [s.pid for s in servers], seconds, concurrency, run)
-        if factory == "api_app":
-            result["batch"] = await mean_batch(ports)
+        return served
+
+    async def load(self, seconds: float, concurrency: int) -> dict[str, float]:
+        run = f"{self.factory}-{len(self.ports)}-{uuid.uuid4()}"
+        pids = [p.pid for p in self.processes]
+        if self.factory != "api_app":
+            return await http_load(self.ports, pids, seconds, concurrency, run)
+        creates, transactions = await intake_batches(self.ports)
+        result = await http_load(self.ports, pids, seconds, concurrency, run)
+        creates_after, transactions_after = await intake_batches(self.ports)
+        committed = transactions_after - transactions
+        result["batch"] = (creates_after - creates) / committed if committed else float("nan")
         return result
-    finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=30)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=30)
 
 
 def line(label: str, r: dict[str, float]) -> str:
@@ -331,7 +350,8 @@ def line(label: str, r: dict[str, float]) -> str:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
@@ -340,37 +360,79 @@ async def main() -> None:
     try:
         # Migrated once here: workers starting together would otherwise race on alembic.
         await migrate(url, MIGRATIONS)
-        results = await measure(url, args.seconds, args.concurrency, args.workers)
+        rounds = await measure(url, args.seconds, args.rounds, args.concurrency, args.workers)
     finally:
         await drop_database(server_url(), name)
-    summarize(results, args.seconds, args.concurrency, args.workers)
+    summarize(rounds, args.seconds, args.concurrency, args.workers)
 
 
-async def measure(url: str, s: float, c: int, workers: list[int]) -> dict[str, dict[str, float]]:
-    results: dict[str, dict[str, float]] = {}
-    results["trivial_1w"] = await serve_and_load("trivial_app", 1, url, s, c)
-    print(line("trivial endpoint, 1 worker", results["trivial_1w"]), flush=True)
-    results["raw"] = await raw_rate(url, s, c)
-    print(line(f"asyncpg 1 event/tx, {c} conns", results["raw"]), flush=True)
-    for w in workers:
-        results[f"create_{w}w"] = await serve_and_load("api_app", w, url, s, c)
-        print(line(f"POST /orders, {w} worker(s)", results[f"create_{w}w"]), flush=True)
+async def measure(
+    url: str, s: float, rounds: int, c: int, workers: list[int]
+) -> list[dict[str, dict[str, float]]]:
+    """Each round measures every configuration once, in turn, and gives its own ratio.
+
+    Why rounds: this machine's speed drifts by tens of percent within minutes (other tenants),
+    and a ratio of two rates measured a minute apart carried that drift; rates measured
+    seconds apart, round after round, carry less of it, and the median says how it spreads.
+    """
+    configs = {"trivial_1w": ("trivial_app", 1)} | {f"create_{w}w": ("api_app", w) for w in workers}
+    servers: dict[str, Served] = {}
+    results: list[dict[str, dict[str, float]]] = []
+    try:
+        for key, (factory, w) in configs.items():
+            servers[key] = await Served.start(factory, w, url)
+        for index in range(rounds):
+            r: dict[str, dict[str, float]] = {}
+            r["trivial_1w"] = await servers["trivial_1w"].load(s, c)
+            r["raw"] = await raw_rate(url, s, c)
+            for w in workers:
+                r[f"create_{w}w"] = await servers[f"create_{w}w"].load(s, c)
+            print(f"round {index + 1} of {rounds}", flush=True)
+            print(line("  trivial endpoint, 1 worker", r["trivial_1w"]), flush=True)
+            print(line(f"  asyncpg 1 event/tx, {c} conns", r["raw"]), flush=True)
+            for w in workers:
+                print(line(f"  POST /orders, {w} worker(s)", r[f"create_{w}w"]), flush=True)
+            print(f"  ratio {best_create(r, workers) / r['raw']['rps']:.2f}", flush=True)
+            results.append(r)
+    finally:
+        for served in servers.values():
+            served.stop()
     return results
 
 
-def summarize(results: dict[str, dict[str, float]], s: float, c: int, workers: list[int]) -> None:
-    raw = results["raw"]["rps"]
-    best = max(results[f"create_{w}w"]["rps"] for w in workers)
-    fields = [f"concurrency={c}", f"seconds={s:g}"]
-    for key, r in results.items():
+def best_create(r: dict[str, dict[str, float]], workers: list[int]) -> float:
+    return max(r[f"create_{w}w"]["rps"] for w in workers)
+
+
+def summarize(
+    rounds: list[dict[str, dict[str, float]]], s: float, c: int, workers: list[int]
+) -> None:
+    """Medians over the rounds; the ratio is the median of the rounds' own ratios."""
+    ratios = sorted(best_create(r, workers) / r["raw"]["rps"] for r in rounds)
+    median = {
+        key: {m: statistics.median(r[key][m] for r in rounds) for m in rounds[0][key]}
+        for key in rounds[0]
+    }
+    print(f"median of {len(rounds)} rounds of {s:g} s")
+    print(line("  trivial endpoint, 1 worker", median["trivial_1w"]))
+    print(line(f"  asyncpg 1 event/tx, {c} conns", median["raw"]))
+    for w in workers:
+        print(line(f"  POST /orders, {w} worker(s)", median[f"create_{w}w"]))
+    in_order = [best_create(r, workers) / r["raw"]["rps"] for r in rounds]
+    print(f"  ratio per round, in order: {', '.join(f'{x:.2f}' for x in in_order)}")
+    fields = [f"concurrency={c}", f"seconds={s:g}", f"rounds={len(rounds)}"]
+    for key, r in median.items():
         fields += [f"{key}_rps={r['rps']:.0f}", f"{key}_p50_ms={r['p50_ms']:.1f}"]
         fields += [f"{key}_p99_ms={r['p99_ms']:.1f}"]
         if r["cpu_us"] == r["cpu_us"]:  # not NaN: an HTTP server was measured
             fields.append(f"{key}_server_cpu_us={r['cpu_us']:.0f}")
         fields.append(f"{key}_pg_cpu_us={r['pg_cpu_us']:.0f}")
         fields.append(f"{key}_cores_busy={r['cores_busy']:.2f}")
-    fields += [f"ratio_{w}w={results[f'create_{w}w']['rps'] / raw:.2f}" for w in workers]
-    fields.append(f"ratio={best / raw:.2f}")
+    for w in workers:
+        per_round = [r[f"create_{w}w"]["rps"] / r["raw"]["rps"] for r in rounds]
+        fields.append(f"ratio_{w}w={statistics.median(per_round):.2f}")
+    fields += [f"ratio_min={ratios[0]:.2f}", f"ratio_max={ratios[-1]:.2f}"]
+    fields.append(f"ratio={statistics.median(ratios):.2f}")
     print("summary: " + " ".join(fields))
 
 
