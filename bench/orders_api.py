@@ -316,8 +316,12 @@ class Served:
     async def start(cls, factory: str, workers: int, url: str) -> Served:
         ports = [free_port() for _ in range(workers)]
         served = cls(factory, ports, [start_server(factory, port, url) for port in ports])
-        for port in ports:
-            await wait_ready(port, "/readyz" if factory == "api_app" else "/docs")
+        try:
+            for port in ports:
+                await wait_ready(port, "/readyz" if factory == "api_app" else "/docs")
+        except BaseException:
+            served.stop()
+            raise
         return served
 
     async def load(self, seconds: float, concurrency: int) -> dict[str, float]:
