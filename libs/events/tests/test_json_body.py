@@ -24,7 +24,8 @@ class Shipment(BaseModel):
     parts: tuple[Part, ...] = Field(min_length=1)
 
 
-def make_app() -> FastAPI:
+def make_app(*, with_fastapis_own: bool = True) -> FastAPI:
+    """`/shipments` reads its body with json_body; `/plain`, the same model, FastAPI's way."""
     app = FastAPI()
 
     @app.post("/shipments", openapi_extra=json_body.documented(Shipment))
@@ -32,9 +33,11 @@ def make_app() -> FastAPI:
         shipment = await json_body.read(request, Shipment)
         return {"ref": shipment.ref, "parts": len(shipment.parts)}
 
-    @app.post("/plain")
-    async def plain(shipment: Shipment) -> dict[str, str]:
-        return {"ref": shipment.ref}
+    if with_fastapis_own:
+
+        @app.post("/plain")
+        async def plain(shipment: Shipment) -> dict[str, str]:
+            return {"ref": shipment.ref}
 
     json_body.document(app)
     return app
@@ -97,7 +100,8 @@ async def test_nested_fields_are_named_from_the_body(client: httpx.AsyncClient) 
 
 
 async def test_openapi_lists_the_body_its_parts_and_the_422() -> None:
-    spec = make_app().openapi()
+    # Without FastAPI's own route for the model, only json_body can have listed its schemas.
+    spec = make_app(with_fastapis_own=False).openapi()
     operation = spec["paths"]["/shipments"]["post"]
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     assert operation["requestBody"]["required"]
