@@ -19,10 +19,9 @@ import event_store
 import httpx
 import orders_api
 import pipeline
-from sqlalchemy import make_url
 
-from mes_events.db import asyncpg_dsn, drop_database, make_engine
-from mes_events.testing.benchdb import fresh_store_database, percentile, server_url
+from mes_events.db import asyncpg_dsn, make_engine
+from mes_events.testing.benchdb import percentile, store_database
 from mes_scheduler.adapters import plan_store
 from mes_scheduler.application.planner import _replay
 from mes_scheduler.config import Settings as SchedulerSettings
@@ -64,15 +63,12 @@ async def broker_ceiling(bootstrap: str, rate: int, seconds: int) -> Latency:
 
 async def db_ceiling(events: int, writers: int = 10) -> tuple[float, float]:
     """Single-event append transactions/s: the event store, and plain asyncpg."""
-    url = await fresh_store_database("bench_load_store")
-    try:
+    async with store_database("bench_load_store") as url:
         conn = await asyncpg.connect(asyncpg_dsn(url))
         await conn.execute(event_store.RAW_TABLE)
         await conn.close()
         store = await event_store.store_rate(url, writers, events, 1)
         raw = await event_store.raw_rate(url, writers, events, 1)
-    finally:
-        await drop_database(server_url(), str(make_url(url).database))
     return store, raw
 
 

@@ -18,7 +18,7 @@ import orjson
 
 from mes_events.db import asyncpg_dsn, make_engine
 from mes_events.store import EventStore, Metadata
-from mes_events.testing.benchdb import fresh_store_database
+from mes_events.testing.benchdb import store_database
 from mes_events.testing.events import Counted
 from mes_events.uow import UnitOfWork
 
@@ -92,20 +92,20 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--writers", type=int, default=10)
     args = parser.parse_args()
-    url = await fresh_store_database("bench_store")
-    conn = await asyncpg.connect(asyncpg_dsn(url))
-    await conn.execute(RAW_TABLE)
-    await conn.close()
-    results: dict[str, float] = {}
-    for label, batch, n in (("single", 1, args.events), ("batch100", 100, args.events * 5)):
-        # alternate raw and store twice and keep the best of each, to damp noise on 2 cores
-        raw = max([await raw_rate(url, args.writers, n, batch) for _ in range(2)])
-        ours = max([await store_rate(url, args.writers, n, batch) for _ in range(2)])
-        results[f"{label}_raw"], results[f"{label}_store"] = raw, ours
-        print(
-            f"{label:9s} writers={args.writers} events={n}: asyncpg {raw:8.0f} ev/s, "
-            f"store {ours:8.0f} ev/s = {ours / raw:6.1%} of raw"
-        )
+    async with store_database("bench_store") as url:
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        await conn.execute(RAW_TABLE)
+        await conn.close()
+        results: dict[str, float] = {}
+        for label, batch, n in (("single", 1, args.events), ("batch100", 100, args.events * 5)):
+            # alternate raw and store twice and keep the best of each, to damp noise on 2 cores
+            raw = max([await raw_rate(url, args.writers, n, batch) for _ in range(2)])
+            ours = max([await store_rate(url, args.writers, n, batch) for _ in range(2)])
+            results[f"{label}_raw"], results[f"{label}_store"] = raw, ours
+            print(
+                f"{label:9s} writers={args.writers} events={n}: asyncpg {raw:8.0f} ev/s, "
+                f"store {ours:8.0f} ev/s = {ours / raw:6.1%} of raw"
+            )
     print(
         "summary: "
         + " ".join(f"{k}_eps={v:.0f}" for k, v in results.items())

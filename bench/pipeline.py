@@ -31,7 +31,7 @@ from mes_events.envelope import EventEnvelope
 from mes_events.relay import Relay
 from mes_events.settings import KafkaSettings
 from mes_events.store import EventStore, Metadata
-from mes_events.testing.benchdb import fresh_store_database, percentile
+from mes_events.testing.benchdb import percentile, store_database
 from mes_events.testing.events import Counted
 from mes_events.uow import UnitOfWork
 
@@ -293,12 +293,11 @@ async def main(args: argparse.Namespace) -> None:
         # trend, against which the end-to-end windows below are to be read.
         for i, window in enumerate(windows(sorted(raw))):
             print(f"  window {i * WINDOW_S:4d}-{(i + 1) * WINDOW_S:4d} s: {stats(window)}")
-        relay_eps = await relay_throughput(
-            await fresh_store_database("bench_relay"), settings, args.backlog
-        )
+        async with store_database("bench_relay") as url:
+            relay_eps = await relay_throughput(url, settings, args.backlog)
         print(f"relay throughput backlog of {args.backlog} events: {relay_eps:.0f} events/s")
-        url = await fresh_store_database("bench_e2e")
-        samples = await end_to_end(url, settings, args.rate, args.seconds)
+        async with store_database("bench_e2e") as url:
+            samples = await end_to_end(url, settings, args.rate, args.seconds)
         e2e = [ms for _, ms in samples]
         print(f"end to end       {args.rate} events/s for {args.seconds} s: {stats(e2e)}")
         for i, window in enumerate(windows(samples)):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from mes_events.db import create_database, migrate
+from sqlalchemy.engine import make_url
+
+from mes_events.db import create_database, drop_database, migrate
 from mes_events.embedded import port_open, start_embedded_postgres
 from mes_events.testing.plugin import STORE_MIGRATIONS
 
@@ -20,10 +24,15 @@ def server_url() -> str:
     return start_embedded_postgres(Path(".data/bench-postgres").resolve())
 
 
-async def fresh_store_database(prefix: str) -> str:
+@contextlib.asynccontextmanager
+async def store_database(prefix: str) -> AsyncIterator[str]:
+    """A fresh migrated database for one measurement, dropped afterwards (even on failure)."""
     url = await create_database(server_url(), f"{prefix}_{uuid.uuid4().hex[:8]}")
-    await migrate(url, STORE_MIGRATIONS)
-    return url
+    try:
+        await migrate(url, STORE_MIGRATIONS)
+        yield url
+    finally:
+        await drop_database(server_url(), str(make_url(url).database))
 
 
 def process_cpu_s(pid: int | str) -> tuple[str, float]:
