@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from mes_events.auth import ADMIN
-from mes_events.db import create_database
+from mes_events.db import create_database, drop_database
 from mes_events.errors import NotFound
 from mes_events.service import ServiceRuntime, build_app
 from mes_events.settings import KafkaSettings, ServiceSettings
@@ -52,10 +53,18 @@ async def get(counter_id: str, request: Request) -> dict[str, int]:
     return {"version": len(events)}
 
 
+@pytest.fixture
+async def empty_database_url(pg_server_url: str) -> AsyncIterator[str]:
+    """A database with no tables yet (the runtime migrates it), dropped afterwards."""
+    name = f"t_runtime_{uuid.uuid4().hex[:8]}"
+    yield await create_database(pg_server_url, name)
+    await drop_database(pg_server_url, name)
+
+
 async def test_runtime_migrates_serves_and_relays(
-    pg_server_url: str, kafka_settings: KafkaSettings
+    empty_database_url: str, kafka_settings: KafkaSettings
 ) -> None:
-    url = await create_database(pg_server_url, f"t_runtime_{uuid.uuid4().hex[:8]}")
+    url = empty_database_url
     settings = ServiceSettings(
         service="orders", database_url=url, kafka=kafka_settings, auth=auth_settings()
     )
