@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import jwt
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
@@ -259,29 +259,22 @@ async def authorize(request: Request) -> Principal:
     return principal
 
 
-def document_security(app: FastAPI, routers: Iterable[APIRouter]) -> None:
-    """Publish the bearer scheme in the app's OpenAPI, with the scopes each operation needs
-    (OpenAPI 3.1 lets a non-OAuth requirement list role names)."""
-    generate = app.openapi
-    guarded = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = generate()
-        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
-        schemes[BEARER_SCHEME] = {
-            "type": "http",
-            "scheme": "bearer",
-            "bearerFormat": "JWT",
-            "description": "JWT (HS256) with the scopes of the caller",
-        }
-        for route in guarded:
+def document_security(schema: dict[str, Any], routers: Iterable[APIRouter]) -> None:
+    """Add to an OpenAPI document the bearer scheme and the scopes each operation of `routers`
+    needs (OpenAPI 3.1 lets a non-OAuth requirement list role names)."""
+    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes[BEARER_SCHEME] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "JWT (HS256) with the scopes of the caller",
+    }
+    for router in routers:
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                continue
             operations = schema.get("paths", {}).get(route.path_format, {})
             for method in route.methods or ():
                 if method.lower() in operations:
                     needed = required_scopes(route)
                     operations[method.lower()]["security"] = [{BEARER_SCHEME: needed}]
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension

@@ -187,8 +187,18 @@ def build_app(
     for router in routers:
         app.include_router(router, dependencies=guarded, responses=ERROR_RESPONSES)
     event_tail = mount_event_stream(app, runtime.store, runtime.engine, dependencies=guarded)
-    document_security(app, [*routers, event_stream_router])
-    json_body.document(app)
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # FastAPI builds the document once and keeps it; ours is added to it then.
+        schema = app.openapi_schema
+        if schema is None:
+            schema = generate_openapi()
+            document_security(schema, [*routers, event_stream_router])
+            json_body.add_schemas(schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension
     # Added first, so it runs inside RequestContext: a 413 still gets its correlation id and
     # is timed like any answer.
     app.add_middleware(BodyLimit, limit=max_body_bytes)
