@@ -391,12 +391,9 @@ async def measure(
             r["raw"] = await raw_rate(url, s, c)
             for w in workers:
                 r[f"create_{w}w"] = await servers[f"create_{w}w"].load(s, c)
-            print(f"round {index + 1} of {rounds}", flush=True)
-            print(line("  trivial endpoint, 1 worker", r["trivial_1w"]), flush=True)
-            print(line(f"  asyncpg 1 event/tx, {c} conns", r["raw"]), flush=True)
-            for w in workers:
-                print(line(f"  POST /orders, {w} worker(s)", r[f"create_{w}w"]), flush=True)
-            print(f"  ratio {best_create(r, workers) / r['raw']['rps']:.2f}", flush=True)
+            print(f"round {index + 1} of {rounds}")
+            print_rows(r, c, workers)
+            print(f"  ratio {ratio(r, workers):.2f}", flush=True)
             results.append(r)
     finally:
         for served in servers.values():
@@ -404,26 +401,30 @@ async def measure(
     return results
 
 
-def best_create(r: dict[str, dict[str, float]], workers: list[int]) -> float:
-    return max(r[f"create_{w}w"]["rps"] for w in workers)
+def ratio(r: dict[str, dict[str, float]], workers: list[int]) -> float:
+    """A round's best create rate over its raw transaction rate."""
+    return max(r[f"create_{w}w"]["rps"] for w in workers) / r["raw"]["rps"]
+
+
+def print_rows(r: dict[str, dict[str, float]], c: int, workers: list[int]) -> None:
+    print(line("  trivial endpoint, 1 worker", r["trivial_1w"]))
+    print(line(f"  asyncpg 1 event/tx, {c} conns", r["raw"]))
+    for w in workers:
+        print(line(f"  POST /orders, {w} worker(s)", r[f"create_{w}w"]), flush=True)
 
 
 def summarize(
     rounds: list[dict[str, dict[str, float]]], s: float, c: int, workers: list[int]
 ) -> None:
     """Medians over the rounds; the ratio is the median of the rounds' own ratios."""
-    ratios = sorted(best_create(r, workers) / r["raw"]["rps"] for r in rounds)
+    ratios = [ratio(r, workers) for r in rounds]
     median = {
         key: {m: statistics.median(r[key][m] for r in rounds) for m in rounds[0][key]}
         for key in rounds[0]
     }
     print(f"median of {len(rounds)} rounds of {s:g} s")
-    print(line("  trivial endpoint, 1 worker", median["trivial_1w"]))
-    print(line(f"  asyncpg 1 event/tx, {c} conns", median["raw"]))
-    for w in workers:
-        print(line(f"  POST /orders, {w} worker(s)", median[f"create_{w}w"]))
-    in_order = [best_create(r, workers) / r["raw"]["rps"] for r in rounds]
-    print(f"  ratio per round, in order: {', '.join(f'{x:.2f}' for x in in_order)}")
+    print_rows(median, c, workers)
+    print(f"  ratio per round, in order: {', '.join(f'{x:.2f}' for x in ratios)}")
     fields = [f"concurrency={c}", f"seconds={s:g}", f"rounds={len(rounds)}"]
     for key, r in median.items():
         fields += [f"{key}_rps={r['rps']:.0f}", f"{key}_p50_ms={r['p50_ms']:.1f}"]
@@ -435,7 +436,7 @@ def summarize(
     for w in workers:
         per_round = [r[f"create_{w}w"]["rps"] / r["raw"]["rps"] for r in rounds]
         fields.append(f"ratio_{w}w={statistics.median(per_round):.2f}")
-    fields += [f"ratio_min={ratios[0]:.2f}", f"ratio_max={ratios[-1]:.2f}"]
+    fields += [f"ratio_min={min(ratios):.2f}", f"ratio_max={max(ratios):.2f}"]
     fields.append(f"ratio={statistics.median(ratios):.2f}")
     print("summary: " + " ".join(fields))
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from mes_events.db import create_database, drop_database, migrate
+from mes_events.db import drop_database
 from mes_events.embedded import port_open, start_embedded_postgres
-from mes_events.testing.plugin import STORE_MIGRATIONS
+from mes_events.testing.plugin import STORE_MIGRATIONS, fresh_database
 
 SERVER = os.environ.get("MES_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -27,9 +26,8 @@ def server_url() -> str:
 @contextlib.asynccontextmanager
 async def store_database(prefix: str) -> AsyncIterator[str]:
     """A fresh migrated database for one measurement, dropped afterwards (even on failure)."""
-    url = await create_database(server_url(), f"{prefix}_{uuid.uuid4().hex[:8]}")
+    url = await fresh_database(server_url(), prefix, STORE_MIGRATIONS)
     try:
-        await migrate(url, STORE_MIGRATIONS)
         yield url
     finally:
         await drop_database(server_url(), str(make_url(url).database))
