@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, SecretStr
 
 from mes_events.auth import (
@@ -18,10 +18,11 @@ from mes_events.auth import (
     QUALITY_WRITE,
     READ,
     CurrentPrincipal,
+    GuardedRoute,
     Principal,
     TokenVerifier,
     ensure_terminal_scope,
-    require,
+    requires,
     terminal_scope,
 )
 from mes_events.service import Role, ServiceRuntime, build_app
@@ -31,7 +32,7 @@ from mes_events.testing.auth import auth_settings, authorization, bearer, token
 from mes_events.testing.plugin import STORE_MIGRATIONS
 
 pytestmark = pytest.mark.integration
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 class JobIn(BaseModel):
@@ -43,7 +44,8 @@ async def list_things() -> list[str]:
     return ["a"]
 
 
-@router.post("/orders", status_code=201, dependencies=[Depends(require(ORDERS_WRITE))])
+@router.post("/orders", status_code=201)
+@requires(ORDERS_WRITE)
 async def create_order() -> dict[str, str]:
     return {"created": "yes"}
 
@@ -53,10 +55,17 @@ async def register_material() -> dict[str, str]:
     return {"created": "yes"}
 
 
-@router.post("/jobs/{job_id}/start", dependencies=[Depends(require(ANY_TERMINAL))])
+@router.post("/jobs/{job_id}/start")
+@requires(ANY_TERMINAL)
 async def start_job(job_id: str, body: JobIn, principal: CurrentPrincipal) -> dict[str, str]:
     ensure_terminal_scope(principal, body.work_center_id)
     return {"started": job_id, "by": principal.subject}
+
+
+@requires(QUALITY_WRITE)  # declared after routing: still checked
+@router.post("/holds", status_code=201)
+async def hold() -> dict[str, str]:
+    return {"held": "yes"}
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +134,7 @@ async def test_openapi_names_the_scopes_each_operation_needs(client: httpx.Async
         ("post", "/orders"): [{"bearer": [ORDERS_WRITE]}],
         ("post", "/materials"): [{"bearer": [ADMIN]}],  # declares nothing: a write needs admin
         ("post", "/jobs/{job_id}/start"): [{"bearer": [ANY_TERMINAL]}],
+        ("post", "/holds"): [{"bearer": [QUALITY_WRITE]}],
         ("get", STREAM_PATH): [{"bearer": [READ]}],
     }
 
@@ -140,6 +150,8 @@ SCOPES = [
     ((ADMIN,), "POST", "/orders", 201, None),  # admin implies every scope
     ((ORDERS_WRITE,), "POST", "/materials", 403, ADMIN),
     ((ADMIN,), "POST", "/materials", 201, None),
+    ((ORDERS_WRITE,), "POST", "/holds", 403, QUALITY_WRITE),
+    ((QUALITY_WRITE,), "POST", "/holds", 201, None),
 ]
 
 
@@ -195,6 +207,32 @@ async def test_the_event_stream_needs_read(client: httpx.AsyncClient) -> None:
     # the ASGI transport waits for a response's end, and a stream has none).
     denied = await client.get(STREAM_PATH, headers=bearer())
     assert denied.status_code == 403 and repr(READ) in denied.json()["detail"]
+
+
+async def test_the_token_is_checked_before_the_body_is_read(client: httpx.AsyncClient) -> None:
+    # Neither a stranger nor a token without the scope learns how the body would be judged.
+    async def post(headers: dict[str, str]) -> int:
+        headers = headers | {"Content-Type": "application/json"}
+        return (
+            await client.post("/jobs/J-1/start", content=b"{not json", headers=headers)
+        ).status_code
+
+    assert await post({}) == 401
+    assert await post(bearer(READ)) == 403
+    assert await post(bearer(ADMIN)) == 422
+
+
+def test_a_router_whose_routes_check_no_token_is_refused(store_db_url: str) -> None:
+    unguarded = APIRouter()
+
+    @unguarded.get("/open")
+    async def open_route() -> dict[str, str]:
+        return {}
+
+    settings = ServiceSettings(service="authtest", database_url=store_db_url, auth=auth_settings())
+    runtime = ServiceRuntime(settings, STORE_MIGRATIONS, roles=frozenset({Role.API}))
+    with pytest.raises(TypeError, match="'/open' does not check tokens"):
+        build_app(runtime, title="unguarded", routers=[router, unguarded])
 
 
 def test_a_service_with_auth_on_and_no_signing_key_refuses_to_start() -> None:

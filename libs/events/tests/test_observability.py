@@ -14,13 +14,13 @@ import httpx
 import pytest
 import structlog
 from aiokafka import AIOKafkaConsumer
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import mes_events.metrics  # noqa: F401 - registers the re-plan histogram
-from mes_events.auth import ORDERS_WRITE, READ, require
+from mes_events.auth import ORDERS_WRITE, READ, GuardedRoute, requires
 from mes_events.consumer import ConsumerRunner
 from mes_events.envelope import EventEnvelope
 from mes_events.kafka import make_producer
@@ -35,11 +35,12 @@ from mes_events.tracing import TraceParent
 from mes_events.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 SERVICE = "obstest"
 
 
-@router.post("/counters/{counter_id}/add", dependencies=[Depends(require(ORDERS_WRITE))])
+@router.post("/counters/{counter_id}/add")
+@requires(ORDERS_WRITE)
 async def add(counter_id: str, request: Request) -> dict[str, int]:
     runtime: ServiceRuntime = request.app.state.runtime
     correlation = uuid.UUID(request.headers["X-Correlation-Id"])

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from mes_events.auth import ADMIN
+from mes_events.auth import ADMIN, GuardedRoute
 from mes_events.db import create_database, drop_database
 from mes_events.errors import NotFound
 from mes_events.service import ServiceRuntime, build_app
@@ -24,7 +24,7 @@ from mes_events.testing.events import Counted
 from mes_events.testing.plugin import STORE_MIGRATIONS
 
 pytestmark = pytest.mark.integration
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 class AddRequest(BaseModel):

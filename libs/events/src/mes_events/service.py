@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mes_events import heap, json_body
-from mes_events.auth import TokenVerifier, authorize, document_security
+from mes_events.auth import TokenVerifier, document_security, ensure_guarded
 from mes_events.consumer import ConsumerRunner, Handler
 from mes_events.db import make_engine, migrate
 from mes_events.http_errors import ERROR_RESPONSES, install_error_handlers
@@ -182,11 +182,10 @@ def build_app(
     app = FastAPI(title=title, lifespan=lifespan, telemetry=NO_FASTAPI_TELEMETRY)
     app.state.runtime = runtime
     app.state.token_verifier = verifier
-    app.state.route_scopes = {}
-    guarded = [Depends(authorize)]
+    ensure_guarded([*routers, event_stream_router])
     for router in routers:
-        app.include_router(router, dependencies=guarded, responses=ERROR_RESPONSES)
-    event_tail = mount_event_stream(app, runtime.store, runtime.engine, dependencies=guarded)
+        app.include_router(router, responses=ERROR_RESPONSES)
+    event_tail = mount_event_stream(app, runtime.store, runtime.engine)
     generate_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -21,7 +21,7 @@ already sent (docs/decisions.md). The full cursor resumes exactly: nothing misse
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 import mes_events.catalog  # noqa: F401 - registers the catalog's types, for the type filter
+from mes_events.auth import GuardedRoute
 from mes_events.envelope import SPEC_VERSION, EventEnvelope
 from mes_events.fanout import Overflowed, StoreTail, cursor_before_head
 from mes_events.registry import REGISTRY, UnknownEventType
@@ -165,7 +166,7 @@ async def _start(tail: StoreTail, header: str | None, after: str | None, backlog
         return await cursor_before_head(conn, backlog)
 
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=GuardedRoute)
 
 
 @router.get(STREAM_PATH, response_class=EventSourceResponse)
@@ -199,11 +200,9 @@ async def _end_streams_on(shutdown: anyio.Event, tail: StoreTail) -> None:
     await tail.close()
 
 
-def mount_event_stream(
-    app: FastAPI, store: EventStore, engine: AsyncEngine, *, dependencies: Sequence[Any] = ()
-) -> StoreTail:
+def mount_event_stream(app: FastAPI, store: EventStore, engine: AsyncEngine) -> StoreTail:
     """Serve `GET /events/stream` from `store`; the caller closes the returned tail on shutdown."""
     tail = StoreTail(store, engine)
     app.state.event_tail = tail
-    app.include_router(router, dependencies=list(dependencies))
+    app.include_router(router)
     return tail

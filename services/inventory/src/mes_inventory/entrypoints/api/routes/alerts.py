@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from mes_events.auth import GuardedRoute
 from mes_inventory.adapters import read_model
 from mes_inventory.entrypoints.api.deps import ReaderDep
 from mes_inventory.entrypoints.api.schemas import Alerts, ReorderAlert, ShortageAlert
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(tags=["alerts"], route_class=GuardedRoute)
 
 
 @router.get("/alerts", response_model=Alerts)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from mes_events.auth import QUALITY_WRITE, require
+from mes_events.auth import QUALITY_WRITE, GuardedRoute, requires
 from mes_events.errors import NotFound
 from mes_inventory.adapters import read_model
 from mes_inventory.application import handlers
 from mes_inventory.entrypoints.api.deps import CorrelationDep, InventoryDep, ReaderDep
 from mes_inventory.entrypoints.api.schemas import HoldIn, LotGenealogy, LotStock
 
-router = APIRouter(tags=["lots"])
 # Inspectors hold and release lots (a nonconformance puts a lot on hold).
-HOLDS = [Depends(require(QUALITY_WRITE))]
+router = APIRouter(tags=["lots"], route_class=GuardedRoute)
 
 
 async def _lot_stock(inv: InventoryDep, lot_id: str) -> LotStock:
@@ -24,7 +23,8 @@ async def _lot_stock(inv: InventoryDep, lot_id: str) -> LotStock:
     return next(LotStock(**r) for r in rows if r["lot_id"] == lot_id)
 
 
-@router.post("/lots/{lot_id}/quarantine", response_model=LotStock, dependencies=HOLDS)
+@router.post("/lots/{lot_id}/quarantine", response_model=LotStock)
+@requires(QUALITY_WRITE)
 async def quarantine(
     lot_id: str, body: HoldIn, inv: InventoryDep, correlation: CorrelationDep
 ) -> LotStock:
@@ -35,7 +35,8 @@ async def quarantine(
     return await _lot_stock(inv, lot_id)
 
 
-@router.post("/lots/{lot_id}/release", response_model=LotStock, dependencies=HOLDS)
+@router.post("/lots/{lot_id}/release", response_model=LotStock)
+@requires(QUALITY_WRITE)
 async def release(
     lot_id: str, body: HoldIn, inv: InventoryDep, correlation: CorrelationDep
 ) -> LotStock:

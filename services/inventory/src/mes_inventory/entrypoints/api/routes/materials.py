@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from mes_events.auth import ADMIN, require
+from mes_events.auth import ADMIN, GuardedRoute, requires
 from mes_events.errors import NotFound
 from mes_inventory.adapters import read_model
 from mes_inventory.application import handlers
@@ -12,7 +12,7 @@ from mes_inventory.domain.material import RegisterMaterial
 from mes_inventory.entrypoints.api.deps import CorrelationDep, InventoryDep, ReaderDep
 from mes_inventory.entrypoints.api.schemas import LotStock, MaterialIn, MaterialStock
 
-router = APIRouter(tags=["materials"])
+router = APIRouter(tags=["materials"], route_class=GuardedRoute)
 
 
 @router.post(
@@ -20,9 +20,9 @@ router = APIRouter(tags=["materials"])
     status_code=201,
     response_model=MaterialStock,
     response_model_exclude_none=True,
-    dependencies=[Depends(require(ADMIN))],  # master data
     responses={200: {"model": MaterialStock, "description": "The same registration again"}},
 )
+@requires(ADMIN)  # master data
 async def register_material(
     body: MaterialIn, inv: InventoryDep, correlation: CorrelationDep, response: Response
 ) -> MaterialStock:

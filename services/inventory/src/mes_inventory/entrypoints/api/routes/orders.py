@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from mes_events.auth import GuardedRoute
 from mes_events.errors import NotFound
 from mes_inventory.adapters import read_model
 from mes_inventory.entrypoints.api.deps import ReaderDep
@@ -14,7 +15,7 @@ from mes_inventory.entrypoints.api.schemas import (
     OrderMaterials,
 )
 
-router = APIRouter(tags=["orders"])
+router = APIRouter(tags=["orders"], route_class=GuardedRoute)
 
 
 @router.get("/orders/{order_id}/materials", response_model=OrderMaterials)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Header, Response
 
-from mes_events.auth import ADMIN, ORDERS_WRITE, require
+from mes_events.auth import ADMIN, ORDERS_WRITE, GuardedRoute, requires
 from mes_inventory.application import handlers
 from mes_inventory.domain.lot import ReceiveMaterial
 from mes_inventory.entrypoints.api.deps import CorrelationDep, InventoryDep
 from mes_inventory.entrypoints.api.schemas import Adjusted, AdjustmentIn, Receipt, ReceiptIn
 
-router = APIRouter(tags=["stock"])
+router = APIRouter(tags=["stock"], route_class=GuardedRoute)
 
 
 # Goods receipts come from the ERP integration; correcting counted stock is a manager's act.
@@ -21,9 +21,9 @@ router = APIRouter(tags=["stock"])
     "/receipts",
     status_code=201,
     response_model=Receipt,
-    dependencies=[Depends(require(ORDERS_WRITE))],
     responses={200: {"model": Receipt, "description": "A retry under the same Idempotency-Key"}},
 )
+@requires(ORDERS_WRITE)
 async def receive(
     body: ReceiptIn,
     inv: InventoryDep,
@@ -49,7 +49,8 @@ async def receive(
     return Receipt(**result)
 
 
-@router.post("/adjustments", response_model=Adjusted, dependencies=[Depends(require(ADMIN))])
+@router.post("/adjustments", response_model=Adjusted)
+@requires(ADMIN)
 async def adjust(body: AdjustmentIn, inv: InventoryDep, correlation: CorrelationDep) -> Adjusted:
     """A cycle count (StockAdjusted by the difference; 0 when the count matched)."""
     delta = await handlers.count_lot(

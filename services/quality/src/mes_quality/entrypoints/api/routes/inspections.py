@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from mes_events.auth import QUALITY_WRITE, require
+from mes_events.auth import QUALITY_WRITE, GuardedRoute, requires
 from mes_events.errors import NotFound
 from mes_events.etags import etag
 from mes_quality.adapters import queries
@@ -25,8 +25,7 @@ from mes_quality.entrypoints.api.deps import (
 )
 from mes_quality.entrypoints.api.schemas import InspectionOut, InspectionPage, Judged, ResultsIn
 
-router = APIRouter(prefix="/inspections", tags=["inspections"])
-INSPECTOR = [Depends(require(QUALITY_WRITE))]
+router = APIRouter(prefix="/inspections", tags=["inspections"], route_class=GuardedRoute)
 
 
 class InspectionStatus(StrEnum):
@@ -73,7 +72,8 @@ async def get_inspection(inspection_id: str, conn: ReaderDep, response: Response
     return row
 
 
-@router.post("/{inspection_id}/results", response_model=Judged, dependencies=INSPECTOR)
+@router.post("/{inspection_id}/results", response_model=Judged)
+@requires(QUALITY_WRITE)
 async def record_results(
     inspection_id: str,
     body: ResultsIn,

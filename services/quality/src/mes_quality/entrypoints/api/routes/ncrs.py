@@ -6,9 +6,9 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from mes_events.auth import QUALITY_WRITE, require
+from mes_events.auth import QUALITY_WRITE, GuardedRoute, requires
 from mes_events.errors import NotFound
 from mes_events.etags import etag
 from mes_quality.adapters import queries
@@ -32,8 +32,7 @@ from mes_quality.entrypoints.api.schemas import (
     Raised,
 )
 
-router = APIRouter(prefix="/ncrs", tags=["nonconformances"])
-INSPECTOR = [Depends(require(QUALITY_WRITE))]
+router = APIRouter(prefix="/ncrs", tags=["nonconformances"], route_class=GuardedRoute)
 
 
 class NcrStatus(StrEnum):
@@ -70,9 +69,9 @@ async def get_ncr(ncr_id: str, conn: ReaderDep, response: Response) -> Any:
     "",
     status_code=201,
     response_model=Raised,
-    dependencies=INSPECTOR,
     responses={200: {"model": Raised, "description": "A retry under the same Idempotency-Key"}},
 )
+@requires(QUALITY_WRITE)
 async def raise_ncr(
     body: NcrIn,
     q: QualityDep,
@@ -103,7 +102,8 @@ async def raise_ncr(
     return answer
 
 
-@router.post("/{ncr_id}/disposition", response_model=Decided, dependencies=INSPECTOR)
+@router.post("/{ncr_id}/disposition", response_model=Decided)
+@requires(QUALITY_WRITE)
 async def decide_disposition(
     ncr_id: str,
     body: DispositionIn,

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
+from mes_events.auth import GuardedRoute
 from mes_events.errors import NotFound
 from mes_quality.adapters import analytics
 from mes_quality.domain.spc.charts import Limits, UnsupportedSubgroup
@@ -13,7 +14,7 @@ from mes_quality.domain.spc.report import Report, Subgroup, report
 from mes_quality.entrypoints.api.deps import ReaderDep
 from mes_quality.entrypoints.api.schemas import SpcOut
 
-router = APIRouter(prefix="/spc", tags=["spc"])
+router = APIRouter(prefix="/spc", tags=["spc"], route_class=GuardedRoute)
 
 
 @router.get("/{product}/{characteristic}", response_model=SpcOut)

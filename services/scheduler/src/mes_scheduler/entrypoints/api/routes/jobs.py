@@ -6,10 +6,16 @@ import hashlib
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel
 
-from mes_events.auth import ANY_TERMINAL, Principal, ensure_terminal_scope, require
+from mes_events.auth import (
+    ANY_TERMINAL,
+    CurrentPrincipal,
+    GuardedRoute,
+    ensure_terminal_scope,
+    requires,
+)
 from mes_events.errors import NotFound
 from mes_scheduler.adapters import queries
 from mes_scheduler.application import jobs as handlers
@@ -17,11 +23,11 @@ from mes_scheduler.domain import job as rules
 from mes_scheduler.entrypoints.api.deps import CorrelationDep, ReaderDep, SchedulerDep
 from mes_scheduler.entrypoints.api.schemas import CompleteIn, JobOut, StartIn
 
-router = APIRouter(prefix="/jobs", tags=["jobs"])
+# Starts and completions come from a line terminal (or a manager, `admin`); the handlers check
+# the job's own work center.
+router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=GuardedRoute)
 
 IdempotencyKey = Annotated[str, Header(min_length=1, max_length=200)]
-# A line terminal (or a manager, `admin`); the handler checks the job's own work center.
-Terminal = Annotated[Principal, Depends(require(ANY_TERMINAL))]
 
 
 def _request(
@@ -37,6 +43,7 @@ def _replayed(response: Response, replayed: bool) -> None:
 
 
 @router.post("/{job_id}/start", response_model=JobOut)
+@requires(ANY_TERMINAL)
 async def start(
     job_id: str,
     body: StartIn,
@@ -44,7 +51,7 @@ async def start(
     correlation: CorrelationDep,
     response: Response,
     idempotency_key: IdempotencyKey,
-    terminal: Terminal,
+    terminal: CurrentPrincipal,
 ) -> Any:
     """Start a job (JobStarted). 409 with the reason when its predecessor is not done or its
     material is short (a manager's `override` forces it, and is recorded), or when the job or
@@ -59,6 +66,7 @@ async def start(
 
 
 @router.post("/{job_id}/complete", response_model=JobOut)
+@requires(ANY_TERMINAL)
 async def complete(
     job_id: str,
     body: CompleteIn,
@@ -66,7 +74,7 @@ async def complete(
     correlation: CorrelationDep,
     response: Response,
     idempotency_key: IdempotencyKey,
-    terminal: Terminal,
+    terminal: CurrentPrincipal,
 ) -> Any:
     """Complete a started job (JobCompleted); 409 if never started, already completed, or
     more good pieces than ordered. 403 for the terminal of another work center."""

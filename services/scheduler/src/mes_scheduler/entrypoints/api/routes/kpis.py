@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
+from mes_events.auth import GuardedRoute
 from mes_scheduler.adapters import queries
 from mes_scheduler.domain import kpi
 from mes_scheduler.entrypoints.api.deps import ReaderDep, SchedulerDep
 from mes_scheduler.entrypoints.api.schemas import KpisOut
 
-router = APIRouter(tags=["kpis"])
+router = APIRouter(tags=["kpis"], route_class=GuardedRoute)
 
 
 @router.get("/kpis", response_model=KpisOut, response_model_by_alias=True)

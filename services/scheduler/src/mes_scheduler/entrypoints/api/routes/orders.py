@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from mes_events.auth import GuardedRoute
 from mes_events.errors import NotFound
 from mes_scheduler.adapters import queries
 from mes_scheduler.entrypoints.api.deps import ReaderDep
 from mes_scheduler.entrypoints.api.schemas import OrderProjectionOut
 
-router = APIRouter(tags=["orders"])
+router = APIRouter(tags=["orders"], route_class=GuardedRoute)
 
 
 @router.get("/orders/{order_id}/projection", response_model=OrderProjectionOut)

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from mes_events.auth import GuardedRoute
 from mes_events.errors import NotFound
 from mes_scheduler.adapters import queries
 from mes_scheduler.domain.dispatch import annotate
 from mes_scheduler.entrypoints.api.deps import ReaderDep, SchedulerDep
 from mes_scheduler.entrypoints.api.schemas import DispatchItem, ScheduledOperation
 
-router = APIRouter(tags=["schedule"])
+router = APIRouter(tags=["schedule"], route_class=GuardedRoute)
 
 From = Annotated[datetime | None, Query(alias="from")]
 

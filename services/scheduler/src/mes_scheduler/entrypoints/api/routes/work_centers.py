@@ -6,7 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 
-from mes_events.auth import ADMIN, ANY_TERMINAL, Principal, ensure_terminal_scope, require
+from mes_events.auth import (
+    ADMIN,
+    ANY_TERMINAL,
+    CurrentPrincipal,
+    GuardedRoute,
+    ensure_terminal_scope,
+    requires,
+)
 from mes_events.catalog.common import Code
 from mes_events.catalog.scheduler import WorkCenterRedefined, WorkCenterRegistered
 from mes_events.errors import NotFound
@@ -21,18 +28,18 @@ from mes_scheduler.entrypoints.api.schemas import (
     WorkCenterOut,
 )
 
-router = APIRouter(prefix="/work-centers", tags=["work centers"])
-# Down and up come from the center's own terminal, or a manager (`admin`).
-Terminal = Annotated[Principal, Depends(require(ANY_TERMINAL))]
+# Registration is master data (`admin`); down and up come from the center's own terminal, or
+# a manager.
+router = APIRouter(prefix="/work-centers", tags=["work centers"], route_class=GuardedRoute)
 
 
 @router.post(
     "",
     status_code=201,
     response_model=WorkCenterOut,
-    dependencies=[Depends(require(ADMIN))],
     responses={200: {"model": WorkCenterOut, "description": "The same registration again"}},
 )
+@requires(ADMIN)
 async def register(
     body: WorkCenterIn, sch: SchedulerDep, correlation: CorrelationDep, response: Response
 ) -> Any:
@@ -51,9 +58,8 @@ async def register(
     return await _one(sch, body.id, response)
 
 
-@router.put(
-    "/{work_center_id}", response_model=WorkCenterOut, dependencies=[Depends(require(ADMIN))]
-)
+@router.put("/{work_center_id}", response_model=WorkCenterOut)
+@requires(ADMIN)
 async def redefine(
     work_center_id: Code,
     body: WorkCenterDefinitionIn,
@@ -95,12 +101,13 @@ async def show(work_center_id: str, conn: ReaderDep, response: Response) -> Any:
 
 
 @router.post("/{work_center_id}/down", response_model=WorkCenterOut)
+@requires(ANY_TERMINAL)
 async def down(
     work_center_id: str,
     body: DownIn,
     sch: SchedulerDep,
     correlation: CorrelationDep,
-    terminal: Terminal,
+    terminal: CurrentPrincipal,
 ) -> Any:
     """The center stopped (WorkCenterDown); its queued work is re-planned."""
     ensure_terminal_scope(terminal, work_center_id)
@@ -109,8 +116,9 @@ async def down(
 
 
 @router.post("/{work_center_id}/up", response_model=WorkCenterOut)
+@requires(ANY_TERMINAL)
 async def up(
-    work_center_id: str, sch: SchedulerDep, correlation: CorrelationDep, terminal: Terminal
+    work_center_id: str, sch: SchedulerDep, correlation: CorrelationDep, terminal: CurrentPrincipal
 ) -> Any:
     """The center is back (WorkCenterUp)."""
     ensure_terminal_scope(terminal, work_center_id)
