@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
+from mes_orders.entrypoints.api.schemas import OrderOut
 from mes_orders.testing import Api, order_body
 
 pytestmark = pytest.mark.integration
@@ -37,8 +38,11 @@ async def test_same_body_again_returns_the_same_order_with_200(api: Api) -> None
     first = await api.client.post("/orders", json=order_body("ERP-2"))
     again = await api.client.post("/orders", json=order_body("ERP-2"))
     assert (first.status_code, again.status_code) == (201, 200)
-    assert again.json()["order_id"] == first.json()["order_id"]
+    # The 201 is answered from the command, the 200 from the stored row: the same order.
+    assert again.json() == first.json()
+    assert set(first.json()) == set(OrderOut.model_fields)
     assert again.headers["etag"] == '"1"'
+    assert again.headers["location"] == first.headers["location"]
     assert await stored_events(api, first.json()["order_id"]) == ["orders.OrderReceived"]
 
 
