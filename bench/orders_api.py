@@ -164,7 +164,8 @@ class CpuMeter:
     """Where the machine's CPU went during a run: server, PostgreSQL, this load generator.
 
     Why: on a small machine the three share the cores, so a rate alone does not say which
-    of them a faster server would have to beat.
+    of them a faster server would have to beat. Also the share of CPU time the hypervisor
+    gave to other tenants (steal): a row measured under heavy steal is not comparable.
     """
 
     def __init__(self, server_pids: list[int]) -> None:
@@ -178,20 +179,22 @@ class CpuMeter:
         n = max(requests, 1) / 1e6
         server = sum(server_cpu_s(pid) for pid in self.server_pids) - self.server
         server = server if self.server_pids else float("nan")
-        (busy, total), (busy0, total0) = machine_ticks(), self.machine
+        (busy, stolen, total), (busy0, stolen0, total0) = machine_ticks(), self.machine
         return {
             "cores_busy": (busy - busy0) / (total - total0) * (os.cpu_count() or 1),
+            "steal_pct": (stolen - stolen0) / (total - total0) * 100,
             "cpu_us": server / n,
             "pg_cpu_us": (postgres_cpu_s() - self.postgres) / n,
             "client_cpu_us": (time.process_time() - self.client) / n,
         }
 
 
-def machine_ticks() -> tuple[int, int]:
-    """(busy, total) CPU ticks of the whole machine so far, all cores (Linux /proc/stat)."""
-    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    return sum(ticks) - idle, sum(ticks)
+def machine_ticks() -> tuple[int, int, int]:
+    """(busy, stolen, total) CPU ticks of the machine so far, all cores (Linux /proc/stat)."""
+    # user nice system idle iowait irq softirq steal (guest time is already in user and nice)
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle, steal = ticks[3] + ticks[4], ticks[7]
+    return sum(ticks) - idle - steal, steal, sum(ticks)
 
 
 def server_cpu_s(pid: int) -> float:
@@ -348,6 +351,7 @@ def line(label: str, r: dict[str, float]) -> str:
         f"{label:28s} {r['rps']:8.0f} /s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms"
         f"   CPU us/req: server {r['cpu_us']:4.0f} postgres {r['pg_cpu_us']:4.0f}"
         f" client {r['client_cpu_us']:4.0f}   cores busy {r['cores_busy']:.2f}"
+        f"   steal {r['steal_pct']:3.0f} %"
         f"   creates/transaction {r.get('batch', float('nan')):4.1f}   errors {int(r['errors'])}"
     )
 
@@ -433,6 +437,7 @@ def summarize(
             fields.append(f"{key}_server_cpu_us={r['cpu_us']:.0f}")
         fields.append(f"{key}_pg_cpu_us={r['pg_cpu_us']:.0f}")
         fields.append(f"{key}_cores_busy={r['cores_busy']:.2f}")
+        fields.append(f"{key}_steal_pct={r['steal_pct']:.0f}")
     for w in workers:
         per_round = [r[f"create_{w}w"]["rps"] / r["raw"]["rps"] for r in rounds]
         fields.append(f"ratio_{w}w={statistics.median(per_round):.2f}")
