@@ -38,7 +38,14 @@ from mes_events.auth import ORDERS_WRITE
 from mes_events.db import asyncpg_dsn, create_database, drop_database, migrate
 from mes_events.service import Role
 from mes_events.testing.auth import TEST_SIGNING_KEY, token
-from mes_events.testing.benchdb import percentile, postgres_cpu_s, process_cpu_s, server_url
+from mes_events.testing.benchdb import (
+    machine_ticks,
+    percentile,
+    postgres_cpu_s,
+    process_cpu_s,
+    server_url,
+    steal_pct_since,
+)
 from mes_orders.testing import order_body
 
 HERE = Path(__file__).resolve().parent
@@ -179,22 +186,14 @@ class CpuMeter:
         n = max(requests, 1) / 1e6
         server = sum(server_cpu_s(pid) for pid in self.server_pids) - self.server
         server = server if self.server_pids else float("nan")
-        (busy, stolen, total), (busy0, stolen0, total0) = machine_ticks(), self.machine
+        (busy, _, total), (busy0, _, total0) = machine_ticks(), self.machine
         return {
             "cores_busy": (busy - busy0) / (total - total0) * (os.cpu_count() or 1),
-            "steal_pct": (stolen - stolen0) / (total - total0) * 100,
+            "steal_pct": steal_pct_since(self.machine),
             "cpu_us": server / n,
             "pg_cpu_us": (postgres_cpu_s() - self.postgres) / n,
             "client_cpu_us": (time.process_time() - self.client) / n,
         }
-
-
-def machine_ticks() -> tuple[int, int, int]:
-    """(busy, stolen, total) CPU ticks of the machine so far, all cores (Linux /proc/stat)."""
-    # user nice system idle iowait irq softirq steal (guest time is already in user and nice)
-    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    idle, steal = ticks[3] + ticks[4], ticks[7]
-    return sum(ticks) - idle - steal, steal, sum(ticks)
 
 
 def server_cpu_s(pid: int) -> float:

@@ -31,7 +31,7 @@ from mes_events.envelope import EventEnvelope
 from mes_events.relay import Relay
 from mes_events.settings import KafkaSettings
 from mes_events.store import EventStore, Metadata
-from mes_events.testing.benchdb import percentile, store_database
+from mes_events.testing.benchdb import machine_ticks, percentile, steal_pct_since, store_database
 from mes_events.testing.events import Counted
 from mes_events.uow import UnitOfWork
 
@@ -282,13 +282,16 @@ async def main(args: argparse.Namespace) -> None:
             partitions=args.partitions,
             linger_ms=args.linger_ms,
         )
+        start = machine_ticks()
         raw = (
             []
             if args.skip_broker_alone
             else await broker_alone(args.bootstrap, args.rate, min(args.seconds, 60))
         )
         raw_ms = [ms for _, ms in raw]
+        broker_steal = steal_pct_since(start)
         print(f"broker alone     {args.rate} msg/s, linger 5 ms, fetch wait 10 ms: {stats(raw_ms)}")
+        print(f"  CPU time stolen by other tenants of the machine: {broker_steal:.0f} %")
         # Tansu's memory store gets slower as its log grows: the windows show the broker's own
         # trend, against which the end-to-end windows below are to be read.
         for i, window in enumerate(windows(sorted(raw))):
@@ -297,9 +300,12 @@ async def main(args: argparse.Namespace) -> None:
             relay_eps = await relay_throughput(url, settings, args.backlog)
         print(f"relay throughput backlog of {args.backlog} events: {relay_eps:.0f} events/s")
         async with store_database("bench_e2e") as url:
+            start = machine_ticks()
             samples = await end_to_end(url, settings, args.rate, args.seconds)
+            e2e_steal = steal_pct_since(start)
         e2e = [ms for _, ms in samples]
         print(f"end to end       {args.rate} events/s for {args.seconds} s: {stats(e2e)}")
+        print(f"  CPU time stolen by other tenants of the machine: {e2e_steal:.0f} %")
         for i, window in enumerate(windows(samples)):
             print(f"  window {i * WINDOW_S:4d}-{(i + 1) * WINDOW_S:4d} s: {stats(window)}")
         xs, rs = sorted(e2e), sorted(raw_ms)
@@ -310,7 +316,8 @@ async def main(args: argparse.Namespace) -> None:
             f"e2e_p50_ms={percentile(xs, 50):.1f} e2e_p95_ms={percentile(xs, 95):.1f} "
             f"e2e_p99_ms={percentile(xs, 99):.1f} "
             f"e2e_last_window_p99_ms={percentile(last, 99):.1f} "
-            f"broker_p99_ms={percentile(rs, 99):.1f} relay_eps={relay_eps:.0f}"
+            f"broker_p99_ms={percentile(rs, 99):.1f} relay_eps={relay_eps:.0f} "
+            f"broker_steal_pct={broker_steal:.0f} e2e_steal_pct={e2e_steal:.0f}"
         )
     finally:
         if broker is not None:

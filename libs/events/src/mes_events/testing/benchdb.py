@@ -53,6 +53,21 @@ def postgres_cpu_s() -> float:
     return total
 
 
+def machine_ticks() -> tuple[int, int, int]:
+    """(busy, stolen, total) CPU ticks of the machine so far, all cores (Linux /proc/stat)."""
+    # user nice system idle iowait irq softirq steal (guest time is already in user and nice)
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle, steal = ticks[3] + ticks[4], ticks[7]
+    return sum(ticks) - idle - steal, steal, sum(ticks)
+
+
+def steal_pct_since(start: tuple[int, int, int]) -> float:
+    """The share of CPU time since `start` (machine_ticks) that the hypervisor gave to other
+    tenants: a measurement under heavy steal is not comparable with one without."""
+    _, stolen, total = machine_ticks()
+    return (stolen - start[1]) / max(total - start[2], 1) * 100
+
+
 def percentile(sorted_values: list[float], p: float) -> float:
     if not sorted_values:
         return float("nan")
