@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-import structlog
 from aiokafka import AIOKafkaConsumer
 from fastapi import APIRouter, Request
 from prometheus_client import REGISTRY
@@ -20,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import mes_events.metrics  # noqa: F401 - registers the re-plan histogram
+from mes_events import logs
 from mes_events.auth import ORDERS_WRITE, READ, GuardedRoute, requires
 from mes_events.consumer import ConsumerRunner
 from mes_events.envelope import EventEnvelope
@@ -99,7 +99,7 @@ def echo(store: EventStore, seen: list[dict[str, Any]]) -> Any:
     async def handle(conn: AsyncConnection, env: EventEnvelope) -> None:
         if env.event_type != Counted.type_name:
             return
-        seen.append(structlog.contextvars.get_contextvars())
+        seen.append(logs.chain_fields())
         meta = Metadata(datetime.now(UTC), env.correlation_id, env.event_id)
         await store.append(conn, f"{env.stream_id}-echo", 0, [Renamed(label="echo")], meta)
 

@@ -12,7 +12,7 @@ import contextlib
 import re
 import secrets
 from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 HEADER = "traceparent"
@@ -79,11 +79,21 @@ def continue_from(parent: TraceParent | str | None) -> TraceParent:
     return TraceParent.new() if parent is None else parent.child()
 
 
+def enter(current_span: TraceParent) -> Token[TraceParent | None]:
+    """Make `current_span` the current one until `leave` with the returned token."""
+    return _CURRENT.set(current_span)
+
+
+def leave(token: Token[TraceParent | None]) -> None:
+    """Make the span before the matching `enter` current again."""
+    _CURRENT.reset(token)
+
+
 @contextlib.contextmanager
 def span(current_span: TraceParent) -> Iterator[TraceParent]:
     """Make `current_span` the current one inside the block."""
-    token = _CURRENT.set(current_span)
+    token = enter(current_span)
     try:
         yield current_span
     finally:
-        _CURRENT.reset(token)
+        leave(token)
