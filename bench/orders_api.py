@@ -44,7 +44,7 @@ from mes_events.testing.benchdb import (
     postgres_cpu_s,
     process_cpu_s,
     server_url,
-    steal_pct_since,
+    steal_pct,
 )
 from mes_orders.testing import order_body
 
@@ -186,10 +186,11 @@ class CpuMeter:
         n = max(requests, 1) / 1e6
         server = sum(server_cpu_s(pid) for pid in self.server_pids) - self.server
         server = server if self.server_pids else float("nan")
-        (busy, _, total), (busy0, _, total0) = machine_ticks(), self.machine
+        now = machine_ticks()
+        (busy, _, total), (busy0, _, total0) = now, self.machine
         return {
             "cores_busy": (busy - busy0) / (total - total0) * (os.cpu_count() or 1),
-            "steal_pct": steal_pct_since(self.machine),
+            "steal_pct": steal_pct(self.machine, now),
             "cpu_us": server / n,
             "pg_cpu_us": (postgres_cpu_s() - self.postgres) / n,
             "client_cpu_us": (time.process_time() - self.client) / n,

@@ -31,7 +31,7 @@ from mes_events.envelope import EventEnvelope
 from mes_events.relay import Relay
 from mes_events.settings import KafkaSettings
 from mes_events.store import EventStore, Metadata
-from mes_events.testing.benchdb import machine_ticks, percentile, steal_pct_since, store_database
+from mes_events.testing.benchdb import machine_ticks, percentile, steal_pct, store_database
 from mes_events.testing.events import Counted
 from mes_events.uow import UnitOfWork
 
@@ -289,7 +289,7 @@ async def main(args: argparse.Namespace) -> None:
             else await broker_alone(args.bootstrap, args.rate, min(args.seconds, 60))
         )
         raw_ms = [ms for _, ms in raw]
-        broker_steal = steal_pct_since(start)
+        broker_steal = steal_pct(start, machine_ticks())
         print(f"broker alone     {args.rate} msg/s, linger 5 ms, fetch wait 10 ms: {stats(raw_ms)}")
         print(f"  CPU time stolen by other tenants of the machine: {broker_steal:.0f} %")
         # Tansu's memory store gets slower as its log grows: the windows show the broker's own
@@ -302,7 +302,7 @@ async def main(args: argparse.Namespace) -> None:
         async with store_database("bench_e2e") as url:
             start = machine_ticks()
             samples = await end_to_end(url, settings, args.rate, args.seconds)
-            e2e_steal = steal_pct_since(start)
+            e2e_steal = steal_pct(start, machine_ticks())
         e2e = [ms for _, ms in samples]
         print(f"end to end       {args.rate} events/s for {args.seconds} s: {stats(e2e)}")
         print(f"  CPU time stolen by other tenants of the machine: {e2e_steal:.0f} %")

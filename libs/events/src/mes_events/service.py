@@ -182,7 +182,8 @@ def build_app(
     app = FastAPI(title=title, lifespan=lifespan, telemetry=NO_FASTAPI_TELEMETRY)
     app.state.runtime = runtime
     app.state.token_verifier = verifier
-    ensure_guarded([*routers, event_stream_router])
+    guarded = [*routers, event_stream_router]
+    ensure_guarded(guarded)
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
     event_tail = mount_event_stream(app, runtime.store, runtime.engine)
@@ -193,7 +194,7 @@ def build_app(
         schema = app.openapi_schema
         if schema is None:
             schema = generate_openapi()
-            document_security(schema, [*routers, event_stream_router])
+            document_security(schema, guarded)
             json_body.add_schemas(schema)
         return schema
 

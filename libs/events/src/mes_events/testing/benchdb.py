@@ -61,11 +61,10 @@ def machine_ticks() -> tuple[int, int, int]:
     return sum(ticks) - idle - steal, steal, sum(ticks)
 
 
-def steal_pct_since(start: tuple[int, int, int]) -> float:
-    """The share of CPU time since `start` (machine_ticks) that the hypervisor gave to other
-    tenants: a measurement under heavy steal is not comparable with one without."""
-    _, stolen, total = machine_ticks()
-    return (stolen - start[1]) / max(total - start[2], 1) * 100
+def steal_pct(start: tuple[int, int, int], end: tuple[int, int, int]) -> float:
+    """The share of CPU time between two `machine_ticks` readings that the hypervisor gave to
+    other tenants: a measurement under heavy steal is not comparable with one without."""
+    return (end[1] - start[1]) / max(end[2] - start[2], 1) * 100
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
