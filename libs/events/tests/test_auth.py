@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, SecretStr
 
 from mes_events.auth import (
@@ -66,6 +66,27 @@ async def start_job(job_id: str, body: JobIn, principal: CurrentPrincipal) -> di
 @router.post("/holds", status_code=201)
 async def hold() -> dict[str, str]:
     return {"held": "yes"}
+
+
+class Public(BaseModel):
+    shown: str
+
+
+@router.post("/raw", status_code=201)
+@requires(ORDERS_WRITE)
+async def raw(request: Request) -> Response:
+    # Only the Request in, a Response out: GuardedRoute runs it without FastAPI's handler.
+    body = await request.body()
+    if body == b"conflict":
+        raise HTTPException(409, "taken")
+    return Response(body[::-1], 202, {"X-Seen": str(len(body))}, media_type="text/plain")
+
+
+@router.post("/filtered", response_model=Public)
+@requires(ORDERS_WRITE)
+async def filtered(request: Request) -> dict[str, str]:
+    # Only the Request in, but a dict out: FastAPI's handler still applies the response model.
+    return {"shown": request.method, "hidden": "secret"}
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +156,8 @@ async def test_openapi_names_the_scopes_each_operation_needs(client: httpx.Async
         ("post", "/materials"): [{"bearer": [ADMIN]}],  # declares nothing: a write needs admin
         ("post", "/jobs/{job_id}/start"): [{"bearer": [ANY_TERMINAL]}],
         ("post", "/holds"): [{"bearer": [QUALITY_WRITE]}],
+        ("post", "/raw"): [{"bearer": [ORDERS_WRITE]}],
+        ("post", "/filtered"): [{"bearer": [ORDERS_WRITE]}],
         ("get", STREAM_PATH): [{"bearer": [READ]}],
     }
 
@@ -220,6 +243,27 @@ async def test_the_token_is_checked_before_the_body_is_read(client: httpx.AsyncC
     assert await post({}) == 401
     assert await post(bearer(READ)) == 403
     assert await post(bearer(ADMIN)) == 422
+
+
+async def test_a_route_taking_only_the_request_answers_with_its_own_response(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.post("/raw", content=b"abc")).status_code == 401
+    denied = await client.post("/raw", content=b"abc", headers=bearer(READ))
+    assert denied.status_code == 403 and repr(ORDERS_WRITE) in denied.json()["detail"]
+    ok = await client.post("/raw", content=b"abc", headers=bearer(ORDERS_WRITE))
+    assert (ok.status_code, ok.text, ok.headers["x-seen"]) == (202, "cba", "3")
+    assert ok.headers["content-type"].startswith("text/plain")
+    assert ok.headers["x-correlation-id"]  # the middleware still wraps it
+    taken = await client.post("/raw", content=b"conflict", headers=bearer(ORDERS_WRITE))
+    assert (taken.status_code, taken.json()) == (409, {"detail": "taken"})
+
+
+async def test_a_route_taking_only_the_request_but_returning_data_keeps_its_model(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post("/filtered", headers=bearer(ORDERS_WRITE))
+    assert (answer.status_code, answer.json()) == (200, {"shown": "POST"})
 
 
 def test_a_router_whose_routes_check_no_token_is_refused(store_db_url: str) -> None:

@@ -18,11 +18,12 @@ operation.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 import jwt
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -177,6 +178,7 @@ PRINCIPAL_KEY = "mes.principal"
 BEARER_SCHEME = "bearer"
 REQUIRED_SCOPES_ATTR = "required_scopes"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+RouteHandler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def principal_of(request: Request) -> Principal:
@@ -249,8 +251,9 @@ class GuardedRoute(APIRoute):
     had (token, scope) and takes 1,460k with this check (callgrind, in-process, -7.5 %).
     """
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
+    def get_route_handler(self) -> RouteHandler:
+        handle = _direct(self.endpoint) if _takes_only_the_request(self) else None
+        handle = handle or super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
             # Looked up per call: `@requires` may decorate the endpoint after it was routed.
@@ -258,6 +261,45 @@ class GuardedRoute(APIRoute):
             return await handle(request)
 
         return guarded
+
+
+def _takes_only_the_request(route: APIRoute) -> bool:
+    """Whether FastAPI has nothing to solve for the endpoint: its one parameter is the Request."""
+    d = route.dependant
+    solved = (
+        d.path_params,
+        d.query_params,
+        d.header_params,
+        d.cookie_params,
+        d.body_params,
+        d.dependencies,
+    )
+    special = (
+        d.websocket_param_name,
+        d.http_connection_param_name,
+        d.response_param_name,
+        d.background_tasks_param_name,
+        d.security_scopes_param_name,
+    )
+    return d.request_param_name is not None and not any(solved) and all(s is None for s in special)
+
+
+def _direct(endpoint: Callable[..., Any]) -> RouteHandler | None:
+    """The endpoint itself as the handler, when it takes only the Request and returns a Response.
+
+    Why: FastAPI's handler solves dependencies, reads query parameters and checks the body's
+    content type even when there is nothing to solve: 12 % of a create-order's instructions.
+    The endpoint then validates its own body (`json_body`) and serializes its own answer.
+    """
+    returns = get_type_hints(endpoint).get("return")
+    if not (inspect.iscoroutinefunction(endpoint) and _is_response(returns)):
+        return None
+    run: RouteHandler = endpoint
+    return run
+
+
+def _is_response(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, Response)
 
 
 def ensure_guarded(routers: Iterable[APIRouter]) -> None:
