@@ -34,13 +34,6 @@ HTTP_LATENCY = Histogram(
 )
 
 
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
-
-
 class RequestContext:
     """ASGI middleware giving each HTTP request its correlation id, span, logs and timing."""
 
@@ -54,12 +47,17 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers: list[tuple[bytes, bytes]] = list(scope["headers"])
-        correlation = _header(headers, CORRELATION_HEADER)
+        correlation = parent = None
+        # ASGI servers give header names in lower case; the first of a repeated one counts.
+        for key, value in scope["headers"]:
+            if key == CORRELATION_HEADER and correlation is None:
+                correlation = value.decode("latin-1")
+            elif key == TRACEPARENT_HEADER and parent is None:
+                parent = value.decode("latin-1")
         if not correlation:
             correlation = str(uuid.uuid4())
-            scope["headers"] = [*headers, (CORRELATION_HEADER, correlation.encode())]
-        span = tracing.continue_from(_header(headers, TRACEPARENT_HEADER))
+            scope["headers"] = [*scope["headers"], (CORRELATION_HEADER, correlation.encode())]
+        span = tracing.continue_from(parent)
         echoed = [
             (CORRELATION_HEADER, correlation.encode()),
             (TRACEPARENT_HEADER, str(span).encode()),
