@@ -28,12 +28,13 @@ from mes_events import heap, json_body
 from mes_events.auth import TokenVerifier, document_security, ensure_guarded
 from mes_events.consumer import ConsumerRunner, Handler
 from mes_events.db import make_engine, migrate
-from mes_events.http_errors import ERROR_RESPONSES, install_error_handlers
+from mes_events.http_errors import install_error_handlers
 from mes_events.http_limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from mes_events.logs import configure_logging
 from mes_events.projection import Projection, ProjectionRunner
 from mes_events.relay import Relay
 from mes_events.request_context import RequestContext
+from mes_events.routing import add_routes
 from mes_events.settings import ServiceSettings
 from mes_events.sse import mount_event_stream
 from mes_events.sse import router as event_stream_router
@@ -185,7 +186,7 @@ def build_app(
     guarded = [*routers, event_stream_router]
     ensure_guarded(guarded)
     for router in routers:
-        app.include_router(router, responses=ERROR_RESPONSES)
+        add_routes(app, router)
     event_tail = mount_event_stream(app, runtime.store, runtime.engine)
     generate_openapi = app.openapi
 

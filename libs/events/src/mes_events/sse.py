@@ -28,17 +28,17 @@ from typing import Annotated, Any
 
 import anyio
 import orjson
-from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 import mes_events.catalog  # noqa: F401 - registers the catalog's types, for the type filter
-from mes_events.auth import GuardedRoute
 from mes_events.envelope import SPEC_VERSION, EventEnvelope
 from mes_events.fanout import Overflowed, StoreTail, cursor_before_head
 from mes_events.registry import REGISTRY, UnknownEventType
+from mes_events.routing import add_routes, service_router
 from mes_events.store import Cursor, EventStore
 from mes_events.upcasting import upcast
 
@@ -166,7 +166,7 @@ async def _start(tail: StoreTail, header: str | None, after: str | None, backlog
         return await cursor_before_head(conn, backlog)
 
 
-router = APIRouter(tags=["events"], route_class=GuardedRoute)
+router = service_router(tags=["events"])
 
 
 @router.get(STREAM_PATH, response_class=EventSourceResponse)
@@ -204,5 +204,5 @@ def mount_event_stream(app: FastAPI, store: EventStore, engine: AsyncEngine) -> 
     """Serve `GET /events/stream` from `store`; the caller closes the returned tail on shutdown."""
     tail = StoreTail(store, engine)
     app.state.event_tail = tail
-    app.include_router(router)
+    add_routes(app, router)
     return tail

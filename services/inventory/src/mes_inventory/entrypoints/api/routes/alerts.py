@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
-from mes_events.auth import GuardedRoute
+from mes_events.routing import service_router
 from mes_inventory.adapters import read_model
 from mes_inventory.entrypoints.api.deps import ReaderDep
 from mes_inventory.entrypoints.api.schemas import Alerts, ReorderAlert, ShortageAlert
 
-router = APIRouter(tags=["alerts"], route_class=GuardedRoute)
+router = service_router(tags=["alerts"])
 
 
 @router.get("/alerts", response_model=Alerts)

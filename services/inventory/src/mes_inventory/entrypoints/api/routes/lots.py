@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
-from mes_events.auth import QUALITY_WRITE, GuardedRoute, requires
+from mes_events.auth import QUALITY_WRITE, requires
 from mes_events.errors import NotFound
+from mes_events.routing import service_router
 from mes_inventory.adapters import read_model
 from mes_inventory.application import handlers
 from mes_inventory.entrypoints.api.deps import CorrelationDep, InventoryDep, ReaderDep
 from mes_inventory.entrypoints.api.schemas import HoldIn, LotGenealogy, LotStock
 
 # Inspectors hold and release lots (a nonconformance puts a lot on hold).
-router = APIRouter(tags=["lots"], route_class=GuardedRoute)
+router = service_router(tags=["lots"])
 
 
 async def _lot_stock(inv: InventoryDep, lot_id: str) -> LotStock:

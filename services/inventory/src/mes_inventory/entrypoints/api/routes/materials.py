@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
-from mes_events.auth import ADMIN, GuardedRoute, requires
+from mes_events.auth import ADMIN, requires
 from mes_events.errors import NotFound
+from mes_events.routing import service_router
 from mes_inventory.adapters import read_model
 from mes_inventory.application import handlers
 from mes_inventory.domain.material import RegisterMaterial
 from mes_inventory.entrypoints.api.deps import CorrelationDep, InventoryDep, ReaderDep
 from mes_inventory.entrypoints.api.schemas import LotStock, MaterialIn, MaterialStock
 
-router = APIRouter(tags=["materials"], route_class=GuardedRoute)
+router = service_router(tags=["materials"])
 
 
 @router.post(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
-from mes_events.auth import GuardedRoute
 from mes_events.errors import NotFound
+from mes_events.routing import service_router
 from mes_inventory.adapters import read_model
 from mes_inventory.entrypoints.api.deps import ReaderDep
 from mes_inventory.entrypoints.api.schemas import (
@@ -15,7 +13,7 @@ from mes_inventory.entrypoints.api.schemas import (
     OrderMaterials,
 )
 
-router = APIRouter(tags=["orders"], route_class=GuardedRoute)
+router = service_router(tags=["orders"])
 
 
 @router.get("/orders/{order_id}/materials", response_model=OrderMaterials)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import Header, Response
 
-from mes_events.auth import ADMIN, ORDERS_WRITE, GuardedRoute, requires
+from mes_events.auth import ADMIN, ORDERS_WRITE, requires
+from mes_events.routing import service_router
 from mes_inventory.application import handlers
 from mes_inventory.domain.lot import ReceiveMaterial
 from mes_inventory.entrypoints.api.deps import CorrelationDep, InventoryDep
 from mes_inventory.entrypoints.api.schemas import Adjusted, AdjustmentIn, Receipt, ReceiptIn
 
-router = APIRouter(tags=["stock"], route_class=GuardedRoute)
+router = service_router(tags=["stock"])
 
 
 # Goods receipts come from the ERP integration; correcting counted stock is a manager's act.

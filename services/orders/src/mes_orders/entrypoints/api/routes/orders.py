@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
+from fastapi import Header, HTTPException, Query, Request, Response
 
 from mes_events import json_body
-from mes_events.auth import ORDERS_WRITE, GuardedRoute, requires
+from mes_events.auth import ORDERS_WRITE, requires
 from mes_events.errors import NotFound
 from mes_events.etags import etag, parse_if_match
 from mes_events.http_errors import ErrorDetail
+from mes_events.routing import service_router
 from mes_orders.adapters import queries
 from mes_orders.adapters.read_model import OrderStatus
 from mes_orders.application import handlers
@@ -31,7 +32,7 @@ from mes_orders.entrypoints.api.schemas import (
 )
 
 # Reads need `read` (the default for GET); changes come from the ERP/CRM integration.
-router = APIRouter(prefix="/orders", tags=["orders"], route_class=GuardedRoute)
+router = service_router(prefix="/orders", tags=["orders"])
 IF_MATCH_REQUIRED: dict[int | str, dict[str, Any]] = {
     428: {"model": ErrorDetail, "description": "If-Match is missing"}
 }

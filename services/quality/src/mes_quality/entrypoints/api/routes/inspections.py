@@ -5,11 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
-from mes_events.auth import QUALITY_WRITE, GuardedRoute, requires
+from mes_events.auth import QUALITY_WRITE, requires
 from mes_events.errors import NotFound
 from mes_events.etags import etag
+from mes_events.routing import service_router
 from mes_quality.adapters import queries
 from mes_quality.application import handlers, streams
 from mes_quality.application.idempotency import key_for
@@ -25,7 +26,7 @@ from mes_quality.entrypoints.api.deps import (
 )
 from mes_quality.entrypoints.api.schemas import InspectionOut, InspectionPage, Judged, ResultsIn
 
-router = APIRouter(prefix="/inspections", tags=["inspections"], route_class=GuardedRoute)
+router = service_router(prefix="/inspections", tags=["inspections"])
 
 
 class InspectionStatus(StrEnum):

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import AwareDatetime
 
-from mes_events.auth import GuardedRoute
+from mes_events.routing import service_router
 from mes_quality.adapters import analytics
 from mes_quality.domain.kpis import ages, pareto, ratio
 from mes_quality.entrypoints.api.deps import QualityDep, ReaderDep
 from mes_quality.entrypoints.api.schemas import KpisOut
 
-router = APIRouter(tags=["kpis"], route_class=GuardedRoute)
+router = service_router(tags=["kpis"])
 
 
 @router.get("/kpis", response_model=KpisOut)

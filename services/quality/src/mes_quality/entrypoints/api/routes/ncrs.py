@@ -6,11 +6,12 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
-from mes_events.auth import QUALITY_WRITE, GuardedRoute, requires
+from mes_events.auth import QUALITY_WRITE, requires
 from mes_events.errors import NotFound
 from mes_events.etags import etag
+from mes_events.routing import service_router
 from mes_quality.adapters import queries
 from mes_quality.application import handlers
 from mes_quality.application.idempotency import key_for
@@ -32,7 +33,7 @@ from mes_quality.entrypoints.api.schemas import (
     Raised,
 )
 
-router = APIRouter(prefix="/ncrs", tags=["nonconformances"], route_class=GuardedRoute)
+router = service_router(prefix="/ncrs", tags=["nonconformances"])
 
 
 class NcrStatus(StrEnum):

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import HTTPException, Query
 
-from mes_events.auth import GuardedRoute
 from mes_events.errors import NotFound
+from mes_events.routing import service_router
 from mes_quality.adapters import analytics
 from mes_quality.domain.spc.charts import Limits, UnsupportedSubgroup
 from mes_quality.domain.spc.report import Report, Subgroup, report
 from mes_quality.entrypoints.api.deps import ReaderDep
 from mes_quality.entrypoints.api.schemas import SpcOut
 
-router = APIRouter(prefix="/spc", tags=["spc"], route_class=GuardedRoute)
+router = service_router(prefix="/spc", tags=["spc"])
 
 
 @router.get("/{product}/{characteristic}", response_model=SpcOut)

@@ -6,17 +6,17 @@ import hashlib
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import Header, Response
 from pydantic import BaseModel
 
 from mes_events.auth import (
     ANY_TERMINAL,
     CurrentPrincipal,
-    GuardedRoute,
     ensure_terminal_scope,
     requires,
 )
 from mes_events.errors import NotFound
+from mes_events.routing import service_router
 from mes_scheduler.adapters import queries
 from mes_scheduler.application import jobs as handlers
 from mes_scheduler.domain import job as rules
@@ -25,7 +25,7 @@ from mes_scheduler.entrypoints.api.schemas import CompleteIn, JobOut, StartIn
 
 # Starts and completions come from a line terminal (or a manager, `admin`); the handlers check
 # the job's own work center.
-router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=GuardedRoute)
+router = service_router(prefix="/jobs", tags=["jobs"])
 
 IdempotencyKey = Annotated[str, Header(min_length=1, max_length=200)]
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import HTTPException, Query
 
-from mes_events.auth import GuardedRoute
+from mes_events.routing import service_router
 from mes_scheduler.adapters import queries
 from mes_scheduler.domain import kpi
 from mes_scheduler.entrypoints.api.deps import ReaderDep, SchedulerDep
 from mes_scheduler.entrypoints.api.schemas import KpisOut
 
-router = APIRouter(tags=["kpis"], route_class=GuardedRoute)
+router = service_router(tags=["kpis"])
 
 
 @router.get("/kpis", response_model=KpisOut, response_model_by_alias=True)

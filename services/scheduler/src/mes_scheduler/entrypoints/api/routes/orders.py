@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
-from mes_events.auth import GuardedRoute
 from mes_events.errors import NotFound
+from mes_events.routing import service_router
 from mes_scheduler.adapters import queries
 from mes_scheduler.entrypoints.api.deps import ReaderDep
 from mes_scheduler.entrypoints.api.schemas import OrderProjectionOut
 
-router = APIRouter(tags=["orders"], route_class=GuardedRoute)
+router = service_router(tags=["orders"])
 
 
 @router.get("/orders/{order_id}/projection", response_model=OrderProjectionOut)

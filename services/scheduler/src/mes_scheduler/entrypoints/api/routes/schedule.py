@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
-from mes_events.auth import GuardedRoute
 from mes_events.errors import NotFound
+from mes_events.routing import service_router
 from mes_scheduler.adapters import queries
 from mes_scheduler.domain.dispatch import annotate
 from mes_scheduler.entrypoints.api.deps import ReaderDep, SchedulerDep
 from mes_scheduler.entrypoints.api.schemas import DispatchItem, ScheduledOperation
 
-router = APIRouter(tags=["schedule"], route_class=GuardedRoute)
+router = service_router(tags=["schedule"])
 
 From = Annotated[datetime | None, Query(alias="from")]
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from mes_events.auth import (
     ADMIN,
     ANY_TERMINAL,
     CurrentPrincipal,
-    GuardedRoute,
     ensure_terminal_scope,
     requires,
 )
@@ -18,6 +17,7 @@ from mes_events.catalog.common import Code
 from mes_events.catalog.scheduler import WorkCenterRedefined, WorkCenterRegistered
 from mes_events.errors import NotFound
 from mes_events.etags import etag, optional_if_match
+from mes_events.routing import service_router
 from mes_scheduler.adapters import queries
 from mes_scheduler.application import work_centers as handlers
 from mes_scheduler.entrypoints.api.deps import CorrelationDep, ReaderDep, SchedulerDep
@@ -30,7 +30,7 @@ from mes_scheduler.entrypoints.api.schemas import (
 
 # Registration is master data (`admin`); down and up come from the center's own terminal, or
 # a manager.
-router = APIRouter(prefix="/work-centers", tags=["work centers"], route_class=GuardedRoute)
+router = service_router(prefix="/work-centers", tags=["work centers"])
 
 
 @router.post(
