@@ -25,6 +25,7 @@ from mes_events.auth import (
     requires,
     terminal_scope,
 )
+from mes_events.routing import service_router
 from mes_events.service import Role, ServiceRuntime, build_app
 from mes_events.settings import AuthSettings, ServiceSettings
 from mes_events.sse import STREAM_PATH
@@ -277,6 +278,27 @@ def test_a_router_whose_routes_check_no_token_is_refused(store_db_url: str) -> N
     runtime = ServiceRuntime(settings, STORE_MIGRATIONS, roles=frozenset({Role.API}))
     with pytest.raises(TypeError, match="'/open' does not check tokens"):
         build_app(runtime, title="unguarded", routers=[router, unguarded])
+
+
+def test_a_service_routers_routes_are_the_apps_own_and_document_the_error_answers(
+    store_db_url: str,
+) -> None:
+    reports = service_router(prefix="/reports", tags=["reports"])
+
+    @reports.get("/daily")
+    async def daily() -> dict[str, str]:
+        return {}
+
+    settings = ServiceSettings(service="authtest", database_url=store_db_url, auth=auth_settings())
+    runtime = ServiceRuntime(settings, STORE_MIGRATIONS, roles=frozenset({Role.API}))
+    app = build_app(runtime, title="flat", routers=[reports])
+    # No wrapper to match through on every request (FastAPI's include_router keeps one).
+    assert all(route in app.router.routes for route in reports.routes)
+    answers = app.openapi()["paths"]["/reports/daily"]["get"]["responses"]
+    for status in ("401", "403", "404", "503"):
+        schema = answers[status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorDetail"}, status
+    assert answers["503"]["headers"]["Retry-After"]
 
 
 def test_a_service_with_auth_on_and_no_signing_key_refuses_to_start() -> None:
