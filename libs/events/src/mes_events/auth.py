@@ -246,9 +246,11 @@ def authorize(request: Request, scopes: Iterable[str]) -> Principal:
 class GuardedRoute(APIRoute):
     """A route that checks the caller's token and scopes before FastAPI reads anything.
 
-    Every router of `build_app` uses it (`APIRouter(route_class=GuardedRoute)`). Why not a
+    Every router of `build_app` uses it (`mes_events.routing.service_router`). Why not a
     FastAPI dependency: a create-order took 1,579k instructions with the two dependencies it
     had (token, scope) and takes 1,460k with this check (callgrind, in-process, -7.5 %).
+    An endpoint that takes only the Request and returns a Response runs without FastAPI's
+    handler in between (`_direct`); every other endpoint runs through it as usual.
     """
 
     def get_route_handler(self) -> RouteHandler:

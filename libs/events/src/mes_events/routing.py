@@ -3,8 +3,8 @@
 Why routes are added to the app rather than through `include_router`: since FastAPI 0.165 an
 included router stays a wrapper that every request matches through, resolving its routes'
 effective settings on the way: 96k-148k of the ~1,950k instructions of a create-order
-(callgrind, in-process, one request at a time, three runs). Our routers carry their prefix and their
-documented errors themselves, so there is nothing left for an inclusion to add.
+(callgrind, in-process, one request at a time, three runs). Our routers carry their prefix
+and their documented errors themselves, so there is nothing left for an inclusion to add.
 """
 
 from __future__ import annotations
