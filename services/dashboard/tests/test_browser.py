@@ -164,9 +164,14 @@ async def test_the_gantt_follows_the_plan_live(page: Page, system: RunningSystem
     await page.screenshot(path=str(ARTIFACTS / "dashboard-gantt.png"), full_page=True)
 
 
-# What the Gantt drew: its canvas elements named "non-working:<center>:<kind>" (app.js).
-DRAWN_NON_WORKING = """() => echarts.getInstanceByDom(document.getElementById("gantt")).getZr()
-    .storage.getDisplayList().map((el) => el.name).filter((n) => n?.startsWith("non-working:"))"""
+# What the Gantt drew: its canvas elements named "non-working:<center>:<kind>" (app.js); none
+# until the chart exists (the page may still be starting it when the test first looks).
+DRAWN_NON_WORKING = """() => {
+    const chart = window.echarts?.getInstanceByDom(document.getElementById("gantt"));
+    if (!chart) return [];
+    return chart.getZr().storage.getDisplayList().map((el) => el.name)
+        .filter((n) => n?.startsWith("non-working:"));
+}"""
 
 
 async def test_the_gantt_shades_non_working_time(
