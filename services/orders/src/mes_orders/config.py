@@ -22,6 +22,10 @@ class Settings(ServiceSettings):
     # Concurrent creates share transactions: up to `intake_batch_size` creates per transaction,
     # up to `intake_committers` transactions at once (each holds one database connection).
     # Few large transactions: the intake alone (32 callers) cost 135 us of Python and 173 us of
-    # PostgreSQL CPU per create in batches of 8, 81 and 62 us in batches of 32.
+    # PostgreSQL CPU per create in batches of 8, 81 and 62 us in batches of 32. One committer
+    # per process: two workers of bench/orders_api.py then commit 8.0 creates per transaction
+    # instead of 5.5, and each create cost 421-474 us of server CPU and 132-150 us of
+    # PostgreSQL instead of 535-620 and 194-216 (two alternating pairs of runs). More help
+    # only where each commit waits on a network (deploy/k8s sets 4).
     intake_batch_size: int = Field(32, ge=1)
-    intake_committers: int = Field(2, ge=1, le=10)
+    intake_committers: int = Field(1, ge=1, le=10)
