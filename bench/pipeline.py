@@ -31,7 +31,13 @@ from mes_events.envelope import EventEnvelope
 from mes_events.relay import Relay
 from mes_events.settings import KafkaSettings
 from mes_events.store import EventStore, Metadata
-from mes_events.testing.benchdb import machine_ticks, percentile, steal_pct, store_database
+from mes_events.testing.benchdb import (
+    machine_ticks,
+    percentile,
+    process_cpu_s,
+    steal_pct,
+    store_database,
+)
 from mes_events.testing.events import Counted
 from mes_events.uow import UnitOfWork
 
@@ -111,11 +117,13 @@ async def broker_alone(bootstrap: str, rate: int, seconds: int) -> list[tuple[fl
 # --- store -> relay -> consumer -------------------------------------------------------------
 
 
-def pipeline_consumer_role(url: str, bootstrap: str, topic: str, partitions: int) -> None:
+def pipeline_consumer_role(
+    url: str, bootstrap: str, topic: str, partitions: int, fetch_wait_ms: int
+) -> None:
     async def run() -> None:
         engine = make_engine(url, pool_size=4)
         settings = KafkaSettings(
-            bootstrap_servers=bootstrap, fetch_max_wait_ms=10, partitions=partitions
+            bootstrap_servers=bootstrap, fetch_max_wait_ms=fetch_wait_ms, partitions=partitions
         )
 
         async def handle(conn: AsyncConnection, env: EventEnvelope) -> None:
@@ -223,6 +231,7 @@ async def end_to_end(
             settings.bootstrap_servers,
             topic,
             str(settings.partitions),
+            str(settings.fetch_max_wait_ms),
         ],
         stdout=subprocess.PIPE,
         stdin=subprocess.PIPE,
@@ -256,6 +265,11 @@ async def end_to_end(
     return [r for r in rows if r[1] < 1e9][-expected:]
 
 
+def broker_cpu_s(broker: EmbeddedBroker | None) -> float:
+    """CPU seconds the embedded broker has used so far (nan for an external one)."""
+    return process_cpu_s(broker.pid)[1] if broker and broker.pid else float("nan")
+
+
 def windows(samples: list[tuple[float, float]]) -> list[list[float]]:
     if not samples:
         return []
@@ -278,33 +292,42 @@ async def main(args: argparse.Namespace) -> None:
     try:
         settings = KafkaSettings(
             bootstrap_servers=args.bootstrap,
-            fetch_max_wait_ms=10,
+            fetch_max_wait_ms=args.fetch_wait_ms,
             partitions=args.partitions,
             linger_ms=args.linger_ms,
         )
-        start = machine_ticks()
+        start, cpu = machine_ticks(), broker_cpu_s(broker)
         raw = (
             []
             if args.skip_broker_alone
             else await broker_alone(args.bootstrap, args.rate, min(args.seconds, 60))
         )
         raw_ms = [ms for _, ms in raw]
-        broker_steal = steal_pct(start, machine_ticks())
-        print(f"broker alone     {args.rate} msg/s, linger 5 ms, fetch wait 10 ms: {stats(raw_ms)}")
-        print(f"  CPU time stolen by other tenants of the machine: {broker_steal:.0f} %")
-        # Tansu's memory store gets slower as its log grows: the windows show the broker's own
-        # trend, against which the end-to-end windows below are to be read.
-        for i, window in enumerate(windows(sorted(raw))):
-            print(f"  window {i * WINDOW_S:4d}-{(i + 1) * WINDOW_S:4d} s: {stats(window)}")
+        broker_steal, raw_cpu = steal_pct(start, machine_ticks()), broker_cpu_s(broker) - cpu
+        if raw:
+            print(
+                f"broker alone     {args.rate} msg/s, linger 5 ms, fetch wait 10 ms: "
+                f"{stats(raw_ms)}"
+            )
+            print(f"  broker CPU {raw_cpu:.1f} s")
+            print(f"  CPU time stolen by other tenants of the machine: {broker_steal:.0f} %")
+            # Tansu's memory store gets slower as its log grows: the windows show the broker's
+            # own trend, against which the end-to-end windows below are to be read.
+            for i, window in enumerate(windows(sorted(raw))):
+                print(f"  window {i * WINDOW_S:4d}-{(i + 1) * WINDOW_S:4d} s: {stats(window)}")
         async with store_database("bench_relay") as url:
             relay_eps = await relay_throughput(url, settings, args.backlog)
         print(f"relay throughput backlog of {args.backlog} events: {relay_eps:.0f} events/s")
         async with store_database("bench_e2e") as url:
-            start = machine_ticks()
+            start, cpu = machine_ticks(), broker_cpu_s(broker)
             samples = await end_to_end(url, settings, args.rate, args.seconds)
-            e2e_steal = steal_pct(start, machine_ticks())
+            e2e_steal, e2e_cpu = steal_pct(start, machine_ticks()), broker_cpu_s(broker) - cpu
         e2e = [ms for _, ms in samples]
-        print(f"end to end       {args.rate} events/s for {args.seconds} s: {stats(e2e)}")
+        print(
+            f"end to end       {args.rate} events/s for {args.seconds} s (relay linger "
+            f"{args.linger_ms} ms, consumer fetch wait {args.fetch_wait_ms} ms): {stats(e2e)}"
+        )
+        print(f"  broker CPU {e2e_cpu:.1f} s")
         print(f"  CPU time stolen by other tenants of the machine: {e2e_steal:.0f} %")
         for i, window in enumerate(windows(samples)):
             print(f"  window {i * WINDOW_S:4d}-{(i + 1) * WINDOW_S:4d} s: {stats(window)}")
@@ -312,12 +335,13 @@ async def main(args: argparse.Namespace) -> None:
         last = sorted(windows(samples)[-1]) if samples else []
         print(
             f"summary: rate={args.rate} seconds={args.seconds} partitions={args.partitions} "
-            f"linger_ms={args.linger_ms} delivered={len(xs)} "
+            f"linger_ms={args.linger_ms} fetch_wait_ms={args.fetch_wait_ms} delivered={len(xs)} "
             f"e2e_p50_ms={percentile(xs, 50):.1f} e2e_p95_ms={percentile(xs, 95):.1f} "
             f"e2e_p99_ms={percentile(xs, 99):.1f} "
             f"e2e_last_window_p99_ms={percentile(last, 99):.1f} "
             f"broker_p99_ms={percentile(rs, 99):.1f} relay_eps={relay_eps:.0f} "
-            f"broker_steal_pct={broker_steal:.0f} e2e_steal_pct={e2e_steal:.0f}"
+            f"broker_steal_pct={broker_steal:.0f} e2e_steal_pct={e2e_steal:.0f} "
+            f"broker_cpu_alone_s={raw_cpu:.1f} broker_cpu_e2e_s={e2e_cpu:.1f}"
         )
     finally:
         if broker is not None:
@@ -338,12 +362,15 @@ if __name__ == "__main__":
     parser.add_argument("--bootstrap")
     parser.add_argument("--partitions", type=int, help="default: the embedded broker's")
     parser.add_argument("--linger-ms", type=int, default=KafkaSettings().linger_ms)
+    parser.add_argument(
+        "--fetch-wait-ms", type=int, default=KafkaSettings().fetch_max_wait_ms, help="consumer's"
+    )
     parser.add_argument("--skip-broker-alone", action="store_true")
     parser.add_argument("--role", default="main")
     known, rest = parser.parse_known_args()
     if known.role == "broker-consumer":
         run_loop(broker_consumer_role(rest[0], rest[1], int(rest[2])))
     elif known.role == "pipeline-consumer":
-        pipeline_consumer_role(rest[0], rest[1], rest[2], int(rest[3]))
+        pipeline_consumer_role(rest[0], rest[1], rest[2], int(rest[3]), int(rest[4]))
     else:
         run_loop(main(known))

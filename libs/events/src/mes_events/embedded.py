@@ -55,6 +55,11 @@ class EmbeddedBroker:
     def bootstrap_servers(self) -> str:
         return f"{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id while it runs (benchmarks read its CPU time)."""
+        return self._process.pid if self._process is not None else None
+
     def kafka_settings(self, **overrides: Any) -> KafkaSettings:
         """Settings for clients of this broker (its address, one partition per new topic)."""
         fields = {"bootstrap_servers": self.bootstrap_servers, "partitions": TOPIC_PARTITIONS}
