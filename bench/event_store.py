@@ -99,8 +99,11 @@ async def main() -> None:
         results: dict[str, float] = {}
         for label, batch, n in (("single", 1, args.events), ("batch100", 100, args.events * 5)):
             # alternate raw and store twice and keep the best of each, to damp noise on 2 cores
-            raw = max([await raw_rate(url, args.writers, n, batch) for _ in range(2)])
-            ours = max([await store_rate(url, args.writers, n, batch) for _ in range(2)])
+            raws, stores = [], []
+            for _ in range(2):
+                raws.append(await raw_rate(url, args.writers, n, batch))
+                stores.append(await store_rate(url, args.writers, n, batch))
+            raw, ours = max(raws), max(stores)
             results[f"{label}_raw"], results[f"{label}_store"] = raw, ours
             print(
                 f"{label:9s} writers={args.writers} events={n}: asyncpg {raw:8.0f} ev/s, "
