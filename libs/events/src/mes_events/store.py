@@ -126,6 +126,24 @@ _APPEND_DRIVER = (
     .replace(":traceparent", "$11")
 )
 
+# One event, the common case: the same statement without arrays, which PostgreSQL and
+# asyncpg would otherwise build and take apart for a single row. bench/event_store.py,
+# 10 writers, four alternating runs each: 4,864-5,559 appends/s with arrays, 5,981-6,695
+# without.
+_APPEND_ONE_DRIVER = """
+    WITH head AS (
+        SELECT stream_version, tx_id FROM stored_event
+        WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1
+    )
+    INSERT INTO stored_event (event_id, stream_type, stream_id, stream_version, event_type,
+                              schema_version, data, occurred_at, correlation_id, causation_id,
+                              traceparent)
+    SELECT $7, $2, $1, $3 + 1, $8, $9, CAST($10 AS text)::jsonb, $4, $5, $6, $11
+    WHERE coalesce((SELECT stream_version FROM head), 0) = $3
+      AND coalesce((SELECT tx_id <= pg_current_xact_id() FROM head), true)
+    RETURNING position
+"""
+
 # Many streams in one statement (group commit): the same head check per stream, each batch row
 # carrying its stream's expected version; `k` numbers a stream's events from 1.
 _APPEND_MANY = """
@@ -238,7 +256,24 @@ class EventStore:
         }
         driver = driver_of(conn)
         try:
-            if driver is not None:
+            if driver is not None and len(events) == 1:
+                (event,) = events
+                rows = await driver.fetch(
+                    _APPEND_ONE_DRIVER,
+                    stream_id,
+                    stream_type,
+                    expected_version,
+                    meta.occurred_at,
+                    meta.correlation_id,
+                    meta.causation_id,
+                    ids[0],
+                    event.type_name,
+                    event.version,
+                    params["datas"][0],
+                    meta.traceparent,
+                )
+                positions = [r[0] for r in rows]
+            elif driver is not None:
                 # Inside a UnitOfWork transaction: skip SQLAlchemy's per-statement overhead.
                 rows = await driver.fetch(_APPEND_DRIVER, *params.values())
                 positions = [r[0] for r in rows]
