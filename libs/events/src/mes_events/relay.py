@@ -140,11 +140,11 @@ class Relay:
             if time.monotonic() - progress.lag_measured_at >= self.lag_every_s:
                 await self._measure_lag(progress)
             # Let the appends of the next `linger_ms` join the page: a broker stores each batch
-            # as one unit, and the embedded one's fetches slow down as their number grows
-            # (1,000 msg/s for 40 s, one partition: fetch p50 8 -> 14 ms with 5 ms batches,
-            # flat at 17 ms with 20 ms batches; unbatched, p50 reached 300 ms). Under steady
-            # writes some transaction is nearly always in flight and holds rows back, so the
-            # look-again after a held-back page waits as long.
+            # as one unit, and the embedded one's fetches cost time per stored batch, so the
+            # interval sets both how many batches it holds and how often a fetch finds one
+            # new (see KafkaSettings.linger_ms). Under steady writes some transaction is
+            # nearly always in flight and holds rows back, so the look-again after a
+            # held-back page waits as long.
             linger_s = self.kafka.linger_ms / 1000
             if held_back:
                 await asyncio.sleep(max(self.held_back_poll_s, linger_s))

@@ -16,10 +16,13 @@ class KafkaSettings(BaseModel):
     # InitProducerId, so it is off by default and consumers' dedupe covers retried sends.
     enable_idempotence: bool = False
     # How long the relay lets appends gather into one page (one batch per partition), and
-    # other producers (dead letters) their sends. At 1,000 events/s on the embedded broker
-    # (bench/pipeline.py, 60 s, quiet): 5 ms gave end-to-end p50 20 -> 45 ms over the
-    # minute, 10 ms a flat 25-30 ms.
-    linger_ms: int = Field(10, ge=0)
+    # other producers (dead letters) their sends. The embedded broker answers each fetch that
+    # finds new data by listing every batch the partition holds, so fewer, larger batches
+    # keep it going longer. bench/pipeline.py at 1,000 events/s (bench/PIPELINE.md): 10, 15
+    # and 20 ms gave p99 35, 38 and 43 ms over 60 s; over 10 minutes, p99 per 10 s passed a
+    # second after 6.8, 8.3 and 9.7 minutes, on 422, 338 and 226 s of broker CPU. Apache
+    # Kafka deployments set 5 (docker-compose.yml, deploy/k8s).
+    linger_ms: int = Field(20, ge=0)
     max_batch_bytes: int = Field(1_048_576, ge=16_384)
     session_timeout_ms: int = Field(6_000, ge=1_000)
     heartbeat_interval_ms: int = Field(1_000, ge=100)
