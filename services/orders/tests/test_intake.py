@@ -1,12 +1,14 @@
-"""The intake's group commit: repeats and clashes inside one batch."""
+"""The intake's group commit: repeats and clashes inside one batch, gathering under load."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
 from mes_events.errors import DomainError
 from mes_events.store import Metadata
@@ -55,3 +57,52 @@ async def test_a_clash_inside_one_batch_fails_only_the_clashing_order(api: Api) 
     assert isinstance(fine, Placed) and fine.created
     detail = (await api.client.get(f"/orders/{first.order_id}")).json()
     assert detail["quantity"] == 4
+
+
+async def tx_of(api: Api, order_id: str) -> int:
+    async with api.runtime.engine.connect() as conn:
+        row = await conn.execute(
+            text("SELECT tx_id::text FROM stored_event WHERE stream_id = :s"), {"s": order_id}
+        )
+        return int(row.scalar_one())
+
+
+@pytest.mark.parametrize("gather_s", [0.0, 0.3])
+async def test_under_load_a_committer_gathers_later_arrivals(api: Api, gather_s: float) -> None:
+    it = Intake(
+        api.runtime.uow, api.runtime.store, max_batch=64, max_committers=1, gather_s=gather_s
+    )
+    tag = f"G{int(gather_s * 1000)}"
+    # Load: two creates in one transaction.
+    await asyncio.gather(place(it, f"{tag}-A", 1), place(it, f"{tag}-B", 1))
+    # A create, and another 20 ms later: gathered into one transaction only with gather_s.
+    first = asyncio.create_task(place(it, f"{tag}-C", 1))
+    await asyncio.sleep(0.02)
+    second = await place(it, f"{tag}-D", 1)
+    c, d = await tx_of(api, (await first).order_id), await tx_of(api, second.order_id)
+    assert (c == d) is (gather_s > 0)
+    # Idle again (the last transaction held one create, or the gathered two before it):
+    # after at most one more wait, a lone create commits at once.
+    await place(it, f"{tag}-E", 1)
+    started = time.perf_counter()
+    await place(it, f"{tag}-F", 1)
+    assert time.perf_counter() - started < 0.15
+
+
+async def test_a_gathering_committer_starts_once_enough_are_queued(api: Api) -> None:
+    it = Intake(
+        api.runtime.uow,
+        api.runtime.store,
+        max_batch=64,
+        max_committers=1,
+        gather_s=5.0,
+        gather_target=2,
+    )
+    await asyncio.gather(place(it, "T-A", 1), place(it, "T-B", 1))
+    started = time.perf_counter()
+    first = asyncio.create_task(place(it, "T-C", 1))
+    await asyncio.sleep(0.02)
+    second = await place(it, "T-D", 1)
+    # The second arrival completes the target: no waiting out the 5 s.
+    assert time.perf_counter() - started < 1.0
+    assert await tx_of(api, (await first).order_id) == await tx_of(api, second.order_id)

@@ -2,8 +2,9 @@
 
 Why groups: one transaction per request caps creates at the database's commit rate. Requests
 that arrive while transactions are in flight queue up and the next free committer takes up to
-`max_batch` of them into one transaction. An idle service still commits each request at once,
-so grouping adds no latency when there is nothing to group.
+`max_batch` of them into one transaction, after waiting `gather_s` for more when its last
+transaction held several. An idle service still commits each request at once, so grouping
+adds no latency when there is nothing to group.
 """
 
 from __future__ import annotations
@@ -81,8 +82,15 @@ class Intake:
     store: EventStore
     max_batch: int = 64
     max_committers: int = 4
+    # Under load, how long a committer waits for `gather_target` requests to be queued.
+    gather_s: float = 0.0
+    gather_target: int = 12
     _queue: deque[_Request] = field(default_factory=deque, init=False)
     _committers: int = field(default=0, init=False)
+    _last_batch: int = field(default=0, init=False)
+    # While a committer gathers: resolved when enough requests are queued, or by its timer.
+    _gathering: asyncio.Future[None] | None = field(default=None, init=False)
+    _gather_target: int = field(default=0, init=False)
     # The loop keeps only weak references to tasks: a committer must not vanish mid-batch.
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
@@ -90,6 +98,8 @@ class Intake:
         """Store the order, or return the one under the same reference; 409 if it differs."""
         done: asyncio.Future[Placed] = asyncio.get_running_loop().create_future()
         self._queue.append(_Request(command, digest, meta, done))
+        if self._gathering is not None and len(self._queue) >= self._gather_target:
+            _resolve(self._gathering)
         if self._committers < self.max_committers:
             self._committers += 1
             task = asyncio.get_running_loop().create_task(self._drain())
@@ -100,10 +110,29 @@ class Intake:
     async def _drain(self) -> None:
         try:
             while self._queue:
-                n = min(len(self._queue), self.max_batch)
+                await self._gather()
+                n = self._last_batch = min(len(self._queue), self.max_batch)
                 await self._commit([self._queue.popleft() for _ in range(n)])
         finally:
             self._committers -= 1
+
+    async def _gather(self) -> None:
+        """Under load, wait up to `gather_s` until `gather_target` requests are queued.
+
+        Bigger transactions cost less per create. Only a committer whose last transaction
+        carried several creates waits, so an idle service commits at once.
+        """
+        target = min(self.gather_target, self.max_batch)
+        if not self.gather_s or self._last_batch < 2 or len(self._queue) >= target:
+            return
+        loop = asyncio.get_running_loop()
+        self._gathering, self._gather_target = loop.create_future(), target
+        timer = loop.call_later(self.gather_s, _resolve, self._gathering)
+        try:
+            await self._gathering
+        finally:
+            timer.cancel()
+            self._gathering = None
 
     async def _commit(self, batch: list[_Request]) -> None:
         BATCH_SIZE.observe(len(batch))
@@ -164,6 +193,11 @@ def _repeat(r: _Request, existing: read_model.Existing | None) -> Placed | Excep
         f"external_ref {r.command.external_ref!r} is already order "
         f"{existing.order_id if existing else r.command.order_id} with a different body"
     )
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _settle(r: _Request, result: Placed | Exception) -> None:

@@ -35,6 +35,8 @@ def create_app(
         runtime.store,
         max_batch=settings.intake_batch_size,
         max_committers=settings.intake_committers,
+        gather_s=settings.intake_gather_ms / 1000,
+        gather_target=settings.intake_gather_creates,
     )
     app.state.orders = OrdersContext(runtime, intake, clock)
     return app
