@@ -106,3 +106,33 @@ async def test_a_gathering_committer_starts_once_enough_are_queued(api: Api) -> 
     # The second arrival completes the target: no waiting out the 5 s.
     assert time.perf_counter() - started < 1.0
     assert await tx_of(api, (await first).order_id) == await tx_of(api, second.order_id)
+
+
+async def test_several_committers_gathering_place_every_order_once(api: Api) -> None:
+    it = Intake(
+        api.runtime.uow,
+        api.runtime.store,
+        max_batch=64,
+        max_committers=3,
+        gather_s=0.05,
+        gather_target=4,
+    )
+    await asyncio.gather(place(it, "M-0", 1), place(it, "M-1", 1))
+
+    async def later(i: int) -> Placed:
+        await asyncio.sleep(0.002 * i)
+        return await place(it, f"M-{i}", 1)
+
+    placed = await asyncio.gather(*(later(i) for i in range(2, 22)))
+    assert all(p.created for p in placed)
+    async with api.runtime.engine.connect() as conn:
+        streams = (
+            await conn.execute(
+                text(
+                    "SELECT stream_id, count(*) FROM stored_event WHERE stream_id = ANY(:s)"
+                    " GROUP BY stream_id"
+                ),
+                {"s": [p.order_id for p in placed]},
+            )
+        ).all()
+    assert sorted(n for _, n in streams) == [1] * 20

@@ -111,6 +111,8 @@ class Intake:
         try:
             while self._queue:
                 await self._gather()
+                if not self._queue:  # another committer took them while this one waited
+                    break
                 n = self._last_batch = min(len(self._queue), self.max_batch)
                 await self._commit([self._queue.popleft() for _ in range(n)])
         finally:
@@ -120,10 +122,16 @@ class Intake:
         """Under load, wait up to `gather_s` until `gather_target` requests are queued.
 
         Bigger transactions cost less per create. Only a committer whose last transaction
-        carried several creates waits, so an idle service commits at once.
+        carried several creates waits, so an idle service commits at once, and only one
+        committer waits at a time.
         """
         target = min(self.gather_target, self.max_batch)
-        if not self.gather_s or self._last_batch < 2 or len(self._queue) >= target:
+        if (
+            not self.gather_s
+            or self._gathering is not None
+            or self._last_batch < 2
+            or len(self._queue) >= target
+        ):
             return
         loop = asyncio.get_running_loop()
         self._gathering, self._gather_target = loop.create_future(), target
