@@ -29,6 +29,17 @@ def intake(api: Api) -> Intake:
     return Intake(api.runtime.uow, api.runtime.store, max_batch=64, max_committers=1)
 
 
+def gathering(api: Api, gather_s: float, target: int = 12, committers: int = 1) -> Intake:
+    return Intake(
+        api.runtime.uow,
+        api.runtime.store,
+        max_batch=64,
+        max_committers=committers,
+        gather_s=gather_s,
+        gather_target=target,
+    )
+
+
 async def place(it: Intake, ref: str, quantity: int) -> Placed:
     body = OrderIn.model_validate(order_body(ref, quantity=quantity))
     return await it.place(to_command(body), request_hash(body), meta())
@@ -69,9 +80,7 @@ async def tx_of(api: Api, order_id: str) -> int:
 
 @pytest.mark.parametrize("gather_s", [0.0, 0.3])
 async def test_under_load_a_committer_gathers_later_arrivals(api: Api, gather_s: float) -> None:
-    it = Intake(
-        api.runtime.uow, api.runtime.store, max_batch=64, max_committers=1, gather_s=gather_s
-    )
+    it = gathering(api, gather_s)
     tag = f"G{int(gather_s * 1000)}"
     # Load: two creates in one transaction.
     await asyncio.gather(place(it, f"{tag}-A", 1), place(it, f"{tag}-B", 1))
@@ -90,14 +99,7 @@ async def test_under_load_a_committer_gathers_later_arrivals(api: Api, gather_s:
 
 
 async def test_a_gathering_committer_starts_once_enough_are_queued(api: Api) -> None:
-    it = Intake(
-        api.runtime.uow,
-        api.runtime.store,
-        max_batch=64,
-        max_committers=1,
-        gather_s=5.0,
-        gather_target=2,
-    )
+    it = gathering(api, 5.0, target=2)
     await asyncio.gather(place(it, "T-A", 1), place(it, "T-B", 1))
     started = time.perf_counter()
     first = asyncio.create_task(place(it, "T-C", 1))
@@ -109,14 +111,7 @@ async def test_a_gathering_committer_starts_once_enough_are_queued(api: Api) -> 
 
 
 async def test_several_committers_gathering_place_every_order_once(api: Api) -> None:
-    it = Intake(
-        api.runtime.uow,
-        api.runtime.store,
-        max_batch=64,
-        max_committers=3,
-        gather_s=0.05,
-        gather_target=4,
-    )
+    it = gathering(api, 0.05, target=4, committers=3)
     await asyncio.gather(place(it, "M-0", 1), place(it, "M-1", 1))
 
     async def later(i: int) -> Placed:
