@@ -90,7 +90,6 @@ class Intake:
     _last_batch: int = field(default=0, init=False)
     # While a committer gathers: resolved when enough requests are queued, or by its timer.
     _gathering: asyncio.Future[None] | None = field(default=None, init=False)
-    _gather_target: int = field(default=0, init=False)
     # The loop keeps only weak references to tasks: a committer must not vanish mid-batch.
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
@@ -98,7 +97,7 @@ class Intake:
         """Store the order, or return the one under the same reference; 409 if it differs."""
         done: asyncio.Future[Placed] = asyncio.get_running_loop().create_future()
         self._queue.append(_Request(command, digest, meta, done))
-        if self._gathering is not None and len(self._queue) >= self._gather_target:
+        if self._gathering is not None and len(self._queue) >= self._target:
             _resolve(self._gathering)
         if self._committers < self.max_committers:
             self._committers += 1
@@ -118,6 +117,10 @@ class Intake:
         finally:
             self._committers -= 1
 
+    @property
+    def _target(self) -> int:
+        return min(self.gather_target, self.max_batch)
+
     async def _gather(self) -> None:
         """Under load, wait up to `gather_s` until `gather_target` requests are queued.
 
@@ -125,16 +128,15 @@ class Intake:
         carried several creates waits, so an idle service commits at once, and only one
         committer waits at a time.
         """
-        target = min(self.gather_target, self.max_batch)
         if (
             not self.gather_s
             or self._gathering is not None
             or self._last_batch < 2
-            or len(self._queue) >= target
+            or len(self._queue) >= self._target
         ):
             return
         loop = asyncio.get_running_loop()
-        self._gathering, self._gather_target = loop.create_future(), target
+        self._gathering = loop.create_future()
         timer = loop.call_later(self.gather_s, _resolve, self._gathering)
         try:
             await self._gathering
